@@ -1,0 +1,55 @@
+"""The `kenning` command: argument parsing, dispatch, and the one error boundary."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+
+from kenning.cli.digest import digest_command
+from kenning.cli.scrape import scrape_command
+from kenning.cli.status import status_command
+from kenning.cli.verify import verify_command
+from kenning.errors import KenningError
+
+app = typer.Typer(
+    name="kenning",
+    help="A deterministic eventlog of a repository's history, session notes and code, "
+    "and questions answered from it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("scrape")(scrape_command)
+app.command("digest")(digest_command)
+app.command("verify")(verify_command)
+app.command("status")(status_command)
+
+
+def main() -> None:
+    """Run the app; turn every failure into one line on stderr and an exit code."""
+    try:
+        app()
+    except KenningError as exc:
+        sys.stderr.write(f"kenning: {exc.message}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("kenning: interrupted; the database is unchanged\n")
+        sys.exit(130)
+    except Exception as exc:  # the last resort: still one line, details in a file
+        log = _write_crash_log()
+        sys.stderr.write(f"kenning: internal error: {type(exc).__name__}: {exc} "
+                         f"(details in {log})\n")
+        sys.exit(70)
+
+
+def _write_crash_log() -> str:
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.gettempdir()) / "kenning-last-error.log"
+    path.write_text(traceback.format_exc())
+    return str(path)

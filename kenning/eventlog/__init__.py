@@ -1,0 +1,1 @@
+"""The eventlog: schema, writing in canonical order, and digests."""

@@ -1,0 +1,95 @@
+"""Writing events: per-unit replacement, then dense `seq` in canonical order.
+
+Events arrive in any order. Each scraper unit's events are replaced as a
+whole; afterwards `seq` is renumbered from the first position that changed,
+so an event that arrives late (an old branch merged today) lands in its
+place and only the tail moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import apsw
+
+from kenning.events import Event
+
+_ORDER = "timestamp, event_type, source_id, event_id"
+SortKey = tuple[str, str, str, str]
+
+
+class EventStore:
+    def __init__(self, conn: apsw.Connection) -> None:
+        self.conn = conn
+        self.added = 0
+        self.removed = 0
+        self._first_change: SortKey | None = None
+
+    def stored_units(self, scraper: str) -> dict[str, str]:
+        rows = self.conn.execute(
+            "SELECT unit, fingerprint FROM scrape_units WHERE scraper = ?", (scraper,)
+        )
+        return dict(rows.fetchall())
+
+    def remove_units(self, scraper: str, units: Iterable[str]) -> None:
+        for unit in units:
+            doomed = self.conn.execute(
+                f"SELECT {_ORDER} FROM eventlog WHERE event_id IN "
+                "(SELECT event_id FROM unit_events WHERE scraper = ? AND unit = ?)",
+                (scraper, unit),
+            ).fetchall()
+            for key in doomed:
+                self._note_change(tuple(key))  # type: ignore[arg-type]
+            self.conn.execute(
+                "DELETE FROM eventlog WHERE event_id IN "
+                "(SELECT event_id FROM unit_events WHERE scraper = ? AND unit = ?)",
+                (scraper, unit),
+            )
+            self.conn.execute(
+                "DELETE FROM unit_events WHERE scraper = ? AND unit = ?", (scraper, unit)
+            )
+            self.conn.execute(
+                "DELETE FROM scrape_units WHERE scraper = ? AND unit = ?", (scraper, unit)
+            )
+            self.removed += len(doomed)
+
+    def add_unit(
+        self, scraper: str, unit: str, fingerprint: str, status: str, events: list[Event]
+    ) -> None:
+        rows = []
+        for event in events:
+            event_id = event.event_id
+            rows.append((event_id, event.event_type, event.timestamp, event.source_id,
+                         event.source_file, event.data))
+            self._note_change((event.timestamp, event.event_type, event.source_id, event_id))
+        # seq 0 marks a row not yet numbered; renumber() fixes it before commit.
+        self.conn.executemany("INSERT INTO eventlog VALUES (0, ?, ?, ?, ?, ?, ?)", rows)
+        self.conn.executemany(
+            "INSERT INTO unit_events VALUES (?, ?, ?)", [(scraper, unit, r[0]) for r in rows]
+        )
+        self.conn.execute(
+            "INSERT INTO scrape_units VALUES (?, ?, ?, ?)", (scraper, unit, fingerprint, status)
+        )
+        self.added += len(rows)
+
+    def _note_change(self, key: SortKey) -> None:
+        if self._first_change is None or key < self._first_change:
+            self._first_change = key
+
+    def renumber(self) -> None:
+        """Make `seq` the dense 1..N position in canonical order again."""
+        start = self._first_change
+        if start is None:
+            return
+        (before,) = self.conn.execute(
+            f"SELECT count(*) FROM eventlog WHERE ({_ORDER}) < (?, ?, ?, ?)", start
+        ).fetchone()
+        self.conn.execute(
+            f"""WITH ordered AS (
+                  SELECT event_id, ? + row_number() OVER (ORDER BY {_ORDER}) AS n
+                  FROM eventlog WHERE ({_ORDER}) >= (?, ?, ?, ?))
+                UPDATE eventlog SET seq = ordered.n FROM ordered
+                WHERE eventlog.event_id = ordered.event_id AND eventlog.seq != ordered.n""",
+            (before, *start),
+        )
+        self._first_change = None

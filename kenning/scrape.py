@@ -1,0 +1,190 @@
+"""The scrape engine: runs scrapers against the database in one transaction.
+
+For each scraper it compares the units the target commit has with the units
+already stored, removes what is gone or changed, and writes what is new or
+changed. A second `kenning scrape` at the same commit with the same options
+does nothing at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import apsw
+
+from kenning import FORMAT_VERSION, __version__
+from kenning.errors import KenningError
+from kenning.eventlog import database
+from kenning.eventlog.store import EventStore
+from kenning.events import canonical_json
+from kenning.gitrepo import GitRepo
+from kenning.scrapers import SCRAPERS, load
+from kenning.scrapers.base import History, ScrapeContext, ScrapeOptions
+from kenning.timespec import Until, resolve_until
+
+
+class Progress(Protocol):
+    def start(self, label: str, total: int) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def finish(self) -> None: ...
+
+
+class _Quiet:
+    def start(self, label: str, total: int) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def finish(self) -> None: ...
+
+
+@dataclass
+class ScrapeResult:
+    target: str | None
+    cutoff: str | None
+    added: int = 0
+    removed: int = 0
+    unchanged: bool = False
+    warnings: list[str] = field(default_factory=list)
+    per_scraper: dict[str, tuple[int, int]] = field(default_factory=dict)  # units written, removed
+
+
+def scrape(
+    repo: GitRepo,
+    db_path: Path,
+    *,
+    scrapers: Sequence[str] = (),
+    until: str | None = None,
+    at: Until | None = None,
+    full: bool = False,
+    options: ScrapeOptions | None = None,
+    progress: Progress | None = None,
+) -> ScrapeResult:
+    options = options or ScrapeOptions()
+    progress = progress or _Quiet()
+    names = _selection(scrapers)
+    head = repo.head()
+    result = ScrapeResult(target=None, cutoff=None)
+    if repo.is_shallow():
+        result.warnings.append(
+            "this is a shallow clone: history before its oldest commit is missing, so the "
+            "eventlog is incomplete (run `git fetch --unshallow` for all of it)"
+        )
+    if head is None:
+        result.warnings.append("the repository has no commits yet; the eventlog is empty")
+    elif at or until:
+        resolved = at or resolve_until(repo, head, until or "")
+        result.target, result.cutoff = resolved.target, resolved.cutoff
+    else:
+        result.target = head
+
+    conn = database.connect(db_path, create=True)
+    started = time.monotonic()
+    with database.write_transaction(conn, db_path):
+        database.ensure_schema(conn)
+        state = scrape_state(options, result.cutoff)
+        if full or database.get_meta(conn, "options") != state:
+            _clear(conn)
+        elif not options.worktree and all(
+            database.get_meta(conn, f"target:{n}") == (result.target or "") for n in names
+        ):
+            result.unchanged = True
+            return result
+        store = EventStore(conn)
+        history_cache: list[History] = []
+
+        def history() -> History:
+            if not history_cache:
+                history_cache.append(read_history(conn))
+            return history_cache[0]
+
+        for name in names:
+            ctx = ScrapeContext(repo, result.target or "", result.cutoff, options, history)
+            written, removed = _run_scraper(name, ctx, store, progress)
+            result.per_scraper[name] = (written, removed)
+            result.warnings.extend(ctx.warnings)
+            database.set_meta(conn, f"target:{name}", result.target or "")
+            history_cache.clear()  # later scrapers see what this one wrote
+        store.renumber()
+        result.added, result.removed = store.added, store.removed
+        database.set_meta(conn, "options", state)
+        database.set_meta(conn, "reproducible", "0" if options.worktree else "1")
+        conn.execute(
+            "INSERT INTO scrape_runs(finished_at, target, cutoff, tool_version, options, added,"
+            " removed, seconds, warnings) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
+            " ?, ?, ?, ?, ?, ?, ?, ?)",
+            (result.target, result.cutoff, __version__, options.fingerprint(), store.added,
+             store.removed, round(time.monotonic() - started, 3), canonical_json(result.warnings)),
+        )
+    return result
+
+
+def scrape_state(options: ScrapeOptions, cutoff: str | None) -> str:
+    """What, besides the target commit, the eventlog is a function of."""
+    return canonical_json({"options": options.fingerprint(), "cutoff": cutoff,
+                           "format": FORMAT_VERSION})
+
+
+def _selection(scrapers: Sequence[str]) -> list[str]:
+    unknown = [s for s in scrapers if s not in SCRAPERS]
+    if unknown:
+        raise KenningError(
+            f"unknown scraper {unknown[0]!r}; choose from {', '.join(SCRAPERS)}"
+        )
+    if not scrapers:
+        return list(SCRAPERS)
+    # every other scraper reads git history, so git always runs first
+    return [n for n in SCRAPERS if n in scrapers or n == "git"]
+
+
+def _run_scraper(
+    name: str, ctx: ScrapeContext, store: EventStore, progress: Progress
+) -> tuple[int, int]:
+    scraper = load(name)
+    desired = scraper.units(ctx) if ctx.target else {}
+    stored = store.stored_units(name)
+    gone = sorted(u for u, fp in stored.items() if desired.get(u) != fp)
+    fresh = sorted(u for u, fp in desired.items() if stored.get(u) != fp)
+    store.remove_units(name, gone)
+    if not fresh:
+        return 0, len(gone)
+    progress.start(name, len(fresh))
+    try:
+        for unit_result in scraper.scrape(ctx, fresh):
+            events = unit_result.events
+            if ctx.cutoff is not None:
+                events = [e for e in events if e.timestamp <= ctx.cutoff]
+            store.add_unit(name, unit_result.unit, desired[unit_result.unit],
+                           unit_result.status, events)
+            progress.advance()
+    finally:
+        progress.finish()
+    missing = set(fresh) - set(store.stored_units(name))
+    if missing:
+        raise KenningError(f"internal error: scraper {name} skipped units {sorted(missing)[:3]}")
+    return len(fresh), len(gone)
+
+
+def _clear(conn: apsw.Connection) -> None:
+    for table in ("eventlog", "scrape_units", "unit_events"):
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM meta WHERE key LIKE 'target:%'")
+
+
+def read_history(conn: apsw.Connection) -> History:
+    """What later scrapers need to know about the git history, from its events."""
+    last_changed = dict(conn.execute(
+        """SELECT f.value ->> 'path', max(e.timestamp)
+           FROM eventlog e, json_each(e.data, '$.files') f
+           WHERE e.event_type = 'git.commit' AND e.data ->> 'first_parent'
+           GROUP BY 1""").fetchall())
+    first_added = dict(conn.execute(
+        """SELECT f.value ->> 'path', min(e.timestamp)
+           FROM eventlog e, json_each(e.data, '$.files') f
+           WHERE e.event_type = 'git.commit' AND f.value ->> 'change_type' IN ('A', 'R', 'C')
+           GROUP BY 1""").fetchall())
+    tags = dict(conn.execute(
+        "SELECT source_id, data ->> 'commit' FROM eventlog WHERE event_type = 'git.tag'"
+    ).fetchall())
+    return History(last_changed=last_changed, first_added=first_added, tags=tags)

@@ -167,9 +167,13 @@ def _run_scraper(
 
 
 def _clear(conn: apsw.Connection) -> None:
-    for table in ("eventlog", "scrape_units", "unit_events"):
+    """Forget everything scraped. The change journal restarts too, and the new
+    log epoch tells every materializer to rebuild instead of catching up."""
+    for table in ("eventlog", "scrape_units", "unit_events", "eventlog_changes"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute("DELETE FROM meta WHERE key LIKE 'target:%'")
+    epoch = int(database.get_meta(conn, "log_epoch") or 0) + 1
+    database.set_meta(conn, "log_epoch", str(epoch))
 
 
 def read_history(conn: apsw.Connection) -> History:

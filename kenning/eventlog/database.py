@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS scrape_units(
 CREATE TABLE IF NOT EXISTS unit_events(
     scraper TEXT NOT NULL, unit TEXT NOT NULL, event_id TEXT NOT NULL,
     PRIMARY KEY(scraper, unit, event_id)) WITHOUT ROWID;
+-- bookkeeping: every event added (+1) or removed (-1), for materializers to catch up
+-- (a removal keeps the whole event, since the eventlog no longer has it)
+CREATE TABLE IF NOT EXISTS eventlog_changes(
+    change INTEGER PRIMARY KEY, op INTEGER NOT NULL, event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL, timestamp TEXT, source_id TEXT, source_file TEXT, data TEXT);
 CREATE TABLE IF NOT EXISTS scrape_runs(
     run INTEGER PRIMARY KEY, finished_at TEXT NOT NULL, target TEXT, cutoff TEXT,
     tool_version TEXT NOT NULL, options TEXT NOT NULL, added INTEGER NOT NULL,

@@ -34,12 +34,18 @@ class EventStore:
     def remove_units(self, scraper: str, units: Iterable[str]) -> None:
         for unit in units:
             doomed = self.conn.execute(
-                f"SELECT {_ORDER} FROM eventlog WHERE event_id IN "
+                "SELECT timestamp, event_type, source_id, event_id, source_file, data "
+                "FROM eventlog WHERE event_id IN "
                 "(SELECT event_id FROM unit_events WHERE scraper = ? AND unit = ?)",
                 (scraper, unit),
             ).fetchall()
-            for key in doomed:
-                self._note_change(tuple(key))  # type: ignore[arg-type]
+            for ts, etype, sid, eid, _sf, _data in doomed:
+                self._note_change((ts, etype, sid, eid))
+            self.conn.executemany(
+                "INSERT INTO eventlog_changes(op, event_id, event_type, timestamp, source_id,"
+                " source_file, data) VALUES (-1, ?, ?, ?, ?, ?, ?)",
+                [(eid, etype, ts, sid, sf, data) for ts, etype, sid, eid, sf, data in doomed],
+            )
             self.conn.execute(
                 "DELETE FROM eventlog WHERE event_id IN "
                 "(SELECT event_id FROM unit_events WHERE scraper = ? AND unit = ?)",
@@ -66,6 +72,10 @@ class EventStore:
         self.conn.executemany("INSERT INTO eventlog VALUES (0, ?, ?, ?, ?, ?, ?)", rows)
         self.conn.executemany(
             "INSERT INTO unit_events VALUES (?, ?, ?)", [(scraper, unit, r[0]) for r in rows]
+        )
+        self.conn.executemany(
+            "INSERT INTO eventlog_changes(op, event_id, event_type) VALUES (1, ?, ?)",
+            [(r[0], r[1]) for r in rows],
         )
         self.conn.execute(
             "INSERT INTO scrape_units VALUES (?, ?, ?, ?)", (scraper, unit, fingerprint, status)

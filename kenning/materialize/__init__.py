@@ -1,0 +1,1 @@
+"""Materializers: projections (folds) of the eventlog into tables for reading."""

@@ -1,0 +1,79 @@
+"""What every materializer is, and how it reads the eventlog.
+
+The eventlog's writer appends one row per added or removed event to the
+`eventlog_changes` journal. A materializer remembers the last journal
+position it has folded in (its watermark); catching up means reading the
+journal after it. An incremental materializer folds added events and,
+where it can, removed ones; one that cannot fold a removal is rebuilt.
+A batch materializer is rebuilt whenever any of its inputs changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import apsw
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as read back from the eventlog, payload decoded."""
+
+    event_id: str
+    event_type: str
+    timestamp: str
+    source_id: str
+    source_file: str | None
+    data: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> StoredEvent:
+        event_id, event_type, timestamp, source_id, source_file, data = row
+        return cls(event_id, event_type, timestamp, source_id, source_file, json.loads(data))
+
+
+EVENT_COLUMNS = "event_id, event_type, timestamp, source_id, source_file, data"
+
+Params = dict[str, Any]
+
+
+class Materializer(Protocol):
+    name: str
+    version: int  # bump when the code changes what the tables hold: forces a rebuild
+    consumes: tuple[str, ...]  # event type prefixes, e.g. ("git.commit", "session.")
+    incremental: bool  # False: batch, rebuilt from the whole log when its inputs change
+
+    def tables(self) -> tuple[str, ...]:
+        """Every table (and view) it owns; dropped on rebuild."""
+        ...
+
+    def create(self, conn: apsw.Connection, params: Params) -> None:
+        """Create its empty tables."""
+        ...
+
+    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
+        """Fold in events (any order; the result must not depend on it)."""
+        ...
+
+    def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
+               params: Params) -> bool:
+        """Fold out events that left the log; False if it cannot (then it is rebuilt)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TableView:
+    """One plain table of the `views` materializer: rows derived from single events.
+
+    `ddl` creates the table (it must have an `event_id TEXT` column, so that a
+    removed event's rows can be deleted) and its indexes; `rows` turns one
+    event of `event_types` into zero or more rows, in column order.
+    """
+
+    table: str
+    ddl: str
+    event_types: tuple[str, ...]
+    rows: Callable[[StoredEvent], list[tuple[Any, ...]]]

@@ -1,0 +1,53 @@
+"""Shared test fixtures: real git repositories, a real SQLite file, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fixtures import history
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's caches, and nothing is downloaded."""
+    cache = tmp_path_factory.getbasetemp() / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def history_repo(tmp_path: Path) -> Path:
+    """The standard history fixture (fixtures/history.py), built fresh."""
+    path = tmp_path / "repo"
+    history.build(path)
+    return path
+
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def kenning() -> Runner:
+    """Run `python -m kenning ARGS` in a real subprocess, as a user would."""
+
+    def run(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+        proc = subprocess.run([sys.executable, "-m", "kenning", *args], cwd=cwd, env=full_env,
+                              capture_output=True, text=True, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kenning {' '.join(args)} exited {proc.returncode}:\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    return run

@@ -9,6 +9,7 @@ from kenning.scrapers.base import Scraper
 # name -> "module:Class"; imported only when that scraper runs.
 SCRAPERS: dict[str, str] = {
     "git": "kenning.scrapers.git:GitScraper",
+    "sessions": "kenning.scrapers.sessions:SessionScraper",
 }
 
 

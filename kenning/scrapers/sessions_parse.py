@@ -1,0 +1,381 @@
+"""Session notes as structure: markdown text in, a ParsedSession out (no git, no time zones).
+
+Three shapes share one walk over markdown-it's block tokens: a header block
+(`**ID**:`, `**Started**:` lines under the first heading), YAML front matter,
+or free-form markdown. Sections (`##`), timed blocks (`### HH:MM - …`) and
+bold labels (`**Key Decisions:**`) set what kind the items that follow are;
+every top-level list item and every loose paragraph is one item. Inline
+parsing is switched off: items keep their markdown source, and the block
+walk alone is several times faster.
+
+Problems never raise: they are collected as (line, reason) and the caller
+turns them into one warning per file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_md = MarkdownIt("commonmark")
+_md.disable("inline")  # items keep their source text; the inline pass is most of the cost
+
+# Label text -> item kind. First match wins, so "Discussion Context" is context and
+# "Patterns Observed" is a pattern; whole words only ("Observable Scry" is no pattern).
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(r"\b(?:" + words + r")\b", re.I)) for kind, words in (
+        ("decision", r"decisions?|decided|beliefs?"),
+        ("pattern", r"patterns?|observations?|observed|insights?|learnings?|learned|lessons?"),
+        ("challenge", r"challenges?|problems?|issues?|blockers?|risks?|difficult(?:y|ies)"),
+        ("work", r"work|done|completed|accomplished|progress|implemented"),
+        ("context", r"context|git activity|commits|prompts|discussion|background"),
+        ("note", r"notes?"),
+    )
+)
+_TIMED = re.compile(
+    r"^(\d{1,2}):(\d{2})(?::\d{2})?(?:\s*[-\u2013]\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"\s*(?:[-\u2013\u2014:|]\s*)?(.*)$"
+)
+_LABEL = re.compile(r"^\*\*([^*\n]{1,120}?)\s*(:)?\s*\*\*[ \t]*(:)?[ \t]*(.*)$", re.S)
+_FIELD = re.compile(r"^\s*(?:[-*+]\s+)?\*\*([^*\n]{1,60}?)\s*:?\s*\*\*\s*:?\s*(.*?)\s*$")
+_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+_CHECKBOX = re.compile(r"^\[([ xX])\](?:[ \t]+|$)")
+_COUNT_SUFFIX = re.compile(r"\s*(?::\s*\d+|\(\d+\))\s*$")
+_STAMP = re.compile(r"(?<!\d)(\d{8})-(\d{6})(?!\d)")
+_PLACEHOLDER = re.compile(r"^[_*]\s*(?:no|none)\b.*[_*]$", re.I | re.S)
+
+
+@dataclass
+class Block:
+    """One timed entry of the activity log (`### HH:MM - title`)."""
+
+    index: int
+    minutes: int  # local minutes after midnight, as written
+    title: str
+    line: int
+
+
+@dataclass
+class Item:
+    kind: str  # goal, decision, pattern, challenge, work, context, note
+    section: str  # the heading or bold label it sits under, as written
+    block: int | None  # index into ParsedSession.blocks, None outside the log
+    after_block: int | None  # the last block before it (its time), None before any
+    line: int  # 1-based line where it starts
+    text: str
+    completed: bool | None = None  # goals only
+
+
+@dataclass
+class ParsedSession:
+    shape: str = "freeform"  # header, frontmatter or freeform
+    fields: dict[str, str] = field(default_factory=dict)  # id, title, started, branch, ...
+    blocks: list[Block] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    classification: dict[str, str] = field(default_factory=dict)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def kind_of(label: str) -> str | None:
+    for kind, pattern in _KINDS:
+        if pattern.search(label):
+            return kind
+    return None
+
+
+def local_stamp(text: str) -> datetime | None:
+    """The first valid `YYYYMMDD-HHMMSS` in a session id or file name (local time)."""
+    for match in _STAMP.finditer(text):
+        try:
+            return datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S")
+        except ValueError:
+            continue
+    return None
+
+
+def parse_session(text: str) -> ParsedSession:
+    session = ParsedSession()
+    lines = text.split("\n")
+    body_start = _front_matter(lines, session)
+    if body_start:
+        text = "\n".join([""] * body_start + lines[body_start:])  # keep line numbers
+    tokens = _md.parse(text)
+    _Walker(session, lines).walk(tokens)
+    if session.shape == "freeform" and ("id" in session.fields or "started" in session.fields):
+        session.shape = "header"
+    if not tokens:
+        session.problems.append((1, "the file is empty"))
+    elif not any(t.type == "heading_open" for t in tokens):
+        session.problems.append((1, "no headings: read as one free-form note"))
+    return session
+
+
+# -- front matter ---------------------------------------------------------------
+
+
+def _front_matter(lines: list[str], session: ParsedSession) -> int:
+    """Reads YAML front matter into session.fields; returns the first body line."""
+    if not lines or lines[0].rstrip() != "---":
+        return 0
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    session.shape = "frontmatter"
+    if end is None:
+        session.problems.append((1, "front matter is never closed (no second ---)"))
+        return 0
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        session.problems.append((line, "front matter is not valid YAML"))
+        return end + 1
+    if meta is None:
+        return end + 1
+    if not isinstance(meta, dict):
+        session.problems.append((1, "front matter is not a mapping"))
+        return end + 1
+    git_meta = meta.get("git")
+    git: dict[Any, Any] = git_meta if isinstance(git_meta, dict) else {}
+    values = {
+        "id": meta.get("id"), "title": meta.get("title"), "status": meta.get("status"),
+        "llm": meta.get("llm"), "started": meta.get("created"),
+        "branch": git.get("branch", meta.get("branch")),
+        "starting_commit": git.get("starting_commit", meta.get("starting_commit")),
+        "start_tag": git.get("start_tag", meta.get("start_tag")),
+    }
+    if values["started"] is None and isinstance(meta.get("start_timestamp"), int):
+        ms = meta["start_timestamp"]
+        if 0 < ms < 10**14:
+            values["started"] = datetime.fromtimestamp(ms // 1000, UTC)
+    for key, value in values.items():
+        scalar = _scalar(value)
+        if scalar:
+            session.fields[key] = scalar
+    tags = meta.get("tags")
+    if isinstance(tags, list):
+        session.fields["tags"] = "\n".join(t for t in (_scalar(v) for v in tags) if t)
+    return end + 1
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+# -- the block walk -------------------------------------------------------------
+
+_HEADER_KEYS = {
+    "id": "id", "session id": "id", "started": "started", "created": "started",
+    "start": "started", "llm": "llm", "branch": "branch", "git branch": "branch",
+    "commit": "starting_commit", "starting commit": "starting_commit",
+    "session tag": "start_tag", "tag": "start_tag", "start tag": "start_tag",
+    "status": "status", "title": "title",
+}
+
+
+class _Walker:
+    def __init__(self, session: ParsedSession, lines: list[str]) -> None:
+        self.s = session
+        self.lines = lines
+        self.section = ""  # heading text of the current part
+        self.kind: str | None = None  # kind of items in the current part (None: unlabelled)
+        self.mode = "preamble"  # preamble, body, goals, classification
+        self.block: int | None = None
+        self.seen_h2 = False
+        self.empty_label: tuple[int, str] | None = None  # a labelled part with no items yet
+
+    def walk(self, tokens: list[Token]) -> None:
+        i, n = 0, len(tokens)
+        while i < n:
+            tok = tokens[i]
+            if tok.type == "heading_open":
+                self._heading(int(tok.tag[1:]), tokens[i + 1].content.strip(), _line(tok))
+                i += 3
+            elif tok.type == "paragraph_open":
+                self._paragraph(tokens[i + 1].content, _line(tok))
+                i += 3
+            elif tok.type in ("bullet_list_open", "ordered_list_open"):
+                i = self._list(tokens, i)
+            elif tok.type == "fence":
+                self._fence(tok)
+                i += 1
+            else:
+                i += 1  # code blocks, html, rules, quotes' wrappers: nothing to read
+        self._close_part()
+
+    # headings
+
+    def _heading(self, level: int, text: str, line: int) -> None:
+        text = text.strip().strip("#").strip()
+        timed = _TIMED.match(text) if level >= 2 else None
+        if timed and int(timed.group(1)) < 24 and int(timed.group(2)) < 60:
+            self._close_part()
+            index = len(self.s.blocks)
+            title = timed.group(3).strip()
+            self.s.blocks.append(Block(index, int(timed.group(1)) * 60 + int(timed.group(2)),
+                                       title, line))
+            self.block = index
+            self.section, self.kind = title, kind_of(title) or "note"
+            self.mode = "body"
+            return
+        if level == 1 and "title" not in self.s.fields and not self.seen_h2:
+            title = re.sub(r"^session\s*:\s*", "", text, flags=re.I)
+            if title:
+                self.s.fields["title"] = title
+            return
+        self._close_part()
+        name = _COUNT_SUFFIX.sub("", text).strip()
+        low = name.lower()
+        if level <= 2:
+            self.seen_h2 = True
+            self.block = None  # a new top-level section leaves the activity log
+        self.section = name
+        if low in ("goals", "goal", "session goals", "objectives"):
+            self.mode, self.kind = "goals", "goal"
+        elif "classification" in low:
+            self.mode, self.kind = "classification", None
+        elif low in ("activity log", "activity", "log"):
+            self.mode, self.kind = "body", None
+        else:
+            self.mode = "body"
+            self.kind = kind_of(name) or (self.kind if level > 2 and self.block is not None
+                                          else "note")
+            if kind_of(name):
+                self.empty_label = (line, name)
+
+    def _close_part(self) -> None:
+        if self.empty_label is not None:
+            line, name = self.empty_label
+            self.s.problems.append((line, f"{name!r} has no items"))
+            self.empty_label = None
+
+    # paragraphs
+
+    def _paragraph(self, content: str, line: int) -> None:
+        if self.mode == "preamble" and not self.seen_h2:
+            rest = self._header_fields(content, line)
+            if not rest:
+                return
+            content = rest
+        label = _LABEL.match(content)
+        if label and (label.group(2) or label.group(3)):
+            name = label.group(1).strip()
+            self._close_part()
+            self.section = name
+            self.kind = kind_of(name) or self.kind or "note"
+            if self.mode in ("preamble", "goals", "classification"):
+                self.mode = "body"
+            rest = label.group(4).strip()
+            if rest:
+                self._item(rest, line)
+            elif kind_of(name):
+                self.empty_label = (line, name)
+            return
+        if _PLACEHOLDER.match(content.strip()):
+            self.empty_label = None
+            return
+        self._item(content.strip(), line)
+
+    def _header_fields(self, content: str, line: int) -> str:
+        """`**Key**: value` lines of the header block; returns the lines that are not."""
+        rest = []
+        for raw in content.split("\n"):
+            match = _FIELD.match(raw)
+            if match is None:
+                rest.append(raw)
+                continue
+            name = match.group(1).strip().lower()
+            value = match.group(2).strip().strip("`").strip()
+            key = "tags" if name in ("tags", "session tags") else _HEADER_KEYS.get(name)
+            if key and value:
+                self.s.fields.setdefault(key, value)
+            # other header fields (LLM, …) are not events
+        return "\n".join(rest).strip()
+
+    # lists
+
+    def _list(self, tokens: list[Token], i: int) -> int:
+        """Each top-level item (with everything nested in it) is one item."""
+        depth = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok.type in ("bullet_list_open", "ordered_list_open"):
+                depth += 1
+            elif tok.type in ("bullet_list_close", "ordered_list_close"):
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            elif tok.type == "list_item_open" and depth == 1 and tok.map:
+                self._list_item(tok.map[0], tok.map[1])
+            i += 1
+        return i
+
+    def _list_item(self, start: int, end: int) -> None:
+        raw = self.lines[start:end]
+        while raw and not raw[-1].strip():
+            raw.pop()
+        if not raw:
+            return
+        first = _MARKER.sub("", raw[0], count=1).strip()
+        completed = None
+        check = _CHECKBOX.match(first)
+        if check:
+            completed = check.group(1) != " "
+            first = first[check.end():].strip()
+        rest = [ln.rstrip() for ln in raw[1:]]
+        indent = min((len(ln) - len(ln.lstrip()) for ln in rest if ln.strip()), default=0)
+        text = "\n".join([first, *(ln[indent:] for ln in rest)]).strip()
+        if not text:
+            return
+        if self.mode == "classification":
+            key, sep, value = text.partition(":")
+            if sep and key.strip():
+                self.s.classification[key.strip()] = value.strip()
+            return
+        self._item(text, start + 1, completed)
+
+    def _fence(self, tok: Token) -> None:
+        if tok.map is None:
+            return
+        closing = tok.markup[0] * len(tok.markup)
+        last = self.lines[tok.map[1] - 1].strip() if tok.map[1] - 1 < len(self.lines) else ""
+        if tok.map[1] - tok.map[0] < 2 or not last.startswith(closing):
+            self.s.problems.append((tok.map[0] + 1, "code fence is never closed"))
+
+    def _item(self, text: str, line: int, completed: bool | None = None) -> None:
+        if not text:
+            return
+        self.empty_label = None
+        if self.mode == "classification":
+            for raw in text.split("\n"):
+                key, sep, value = raw.lstrip("-*+ ").partition(":")
+                if sep and key.strip():
+                    self.s.classification[key.strip()] = value.strip()
+            return
+        kind = self.kind or "note"
+        if self.mode == "goals":
+            kind = "goal"
+            completed = bool(completed)
+        elif self.mode == "preamble" and self.kind is None:
+            kind = "note"
+        last = len(self.s.blocks) - 1 if self.s.blocks else None
+        self.s.items.append(Item(kind, self.section, self.block, last, line, text,
+                                 completed if kind == "goal" else None))
+
+
+def _line(tok: Token) -> int:
+    return tok.map[0] + 1 if tok.map else 1

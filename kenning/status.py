@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import apsw
+
 from kenning.eventlog import database
 from kenning.gitrepo import GitRepo
 
@@ -23,6 +25,7 @@ class Status:
     last_run: dict[str, Any] | None
     units: dict[str, dict[str, int]]  # scraper -> unit status -> count
     stale: list[str] = field(default_factory=list)
+    materializers: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> state, reason
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,4 +59,16 @@ def status(repo: GitRepo | None, db_path: Path) -> Status:
     if head and target and head != target and not result.cutoff:
         result.stale.append(f"eventlog: HEAD is at {head[:12]} but the log is at {target[:12]}; "
                             "run `kenning scrape`")
+    _materializer_status(conn, repo, result)
     return result
+
+
+def _materializer_status(conn: apsw.Connection, repo: GitRepo | None, result: Status) -> None:
+    """Each materializer as fresh, stale (with the reason) or disabled."""
+    from kenning.materialize.engine import freshness
+    from kenning.recipes import load_recipe
+
+    for f in freshness(conn, load_recipe(repo.root if repo else None)):
+        result.materializers[f.name] = {"state": f.state, "reason": f.reason}
+        if f.state == "stale":
+            result.stale.append(f"{f.name}: {f.reason}; run `kenning materialize`")

@@ -8,6 +8,8 @@ import traceback
 import typer
 
 from kenning.cli.digest import digest_command
+from kenning.cli.materialize import materialize_command
+from kenning.cli.recipe import recipe_app
 from kenning.cli.scrape import scrape_command
 from kenning.cli.status import status_command
 from kenning.cli.verify import verify_command
@@ -27,6 +29,8 @@ app.command("scrape")(scrape_command)
 app.command("digest")(digest_command)
 app.command("verify")(verify_command)
 app.command("status")(status_command)
+app.command("materialize")(materialize_command)
+app.add_typer(recipe_app, name="recipe")
 
 
 def main() -> None:

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, db_path, find_repo, out
-from kenning.cli.common import print_json, warn
+from kenning.cli.common import (
+    DbOption,
+    JsonOption,
+    RepoOption,
+    db_path,
+    find_repo,
+    out,
+    print_json,
+    warn,
+)
 
 
 def scrape_command(
@@ -29,6 +37,10 @@ def scrape_command(
         False, "--worktree", help="Also read uncommitted session files (the log is then "
         "not reproducible).",
     ),
+    no_materialize: bool = typer.Option(
+        False, "--no-materialize", help="Only scrape; leave the derived tables and indexes "
+        "stale (run `kenning materialize` later).",
+    ),
     db: Path = DbOption,
     repo: Path = RepoOption,
     as_json: bool = JsonOption,
@@ -47,25 +59,24 @@ def scrape_command(
       kenning scrape --until 2024-06-30 --db /tmp/june.db   # the project as of that day
     """
     from kenning.cli.progress import BarProgress
-    from kenning.scrape import scrape
-    from kenning.scrapers.base import ScrapeOptions
+    from kenning.pipeline import update
     from kenning.status import status
 
     git_repo = find_repo(repo)
     path = db_path(db, git_repo)
-    options = ScrapeOptions(worktree=worktree)
-    if sessions:
-        options = ScrapeOptions(session_paths=tuple(sessions), worktree=worktree)
     started = time.monotonic()
-    result = scrape(git_repo, path, scrapers=scrapers or (), until=until, full=full,
-                    options=options, progress=BarProgress())
+    updated = update(git_repo, path, scrapers=scrapers or (), until=until, full=full,
+                     session_paths=sessions or (), worktree=worktree,
+                     run_materializers=not no_materialize, progress=BarProgress())
+    result = updated.scrape
     seconds = time.monotonic() - started
     for message in result.warnings:
         warn(message)
     if as_json:
         print_json({"target": result.target, "cutoff": result.cutoff, "added": result.added,
                     "removed": result.removed, "unchanged": result.unchanged,
-                    "seconds": round(seconds, 3), "warnings": result.warnings})
+                    "seconds": round(seconds, 3), "warnings": result.warnings,
+                    "materialized": [r.as_dict() for r in updated.materialized]})
         return
     if result.target is None:
         out.print(f"{path}: empty eventlog")
@@ -75,6 +86,9 @@ def scrape_command(
         out.print(f"{path}: already up to date at {where}")
         return
     info = status(git_repo, path)
+    rebuilt = [r.name for r in updated.materialized if r.action == "rebuilt"]
+    if rebuilt:
+        out.print(f"rebuilt {', '.join(rebuilt)}")
     out.print(f"scraped {where} into {path} in {seconds:.1f}s: "
               f"+{result.added} -{result.removed} events, {info.events} in all")
     for event_type, n in info.counts.items():

@@ -42,6 +42,9 @@ def status_command(db: Path = DbOption, repo: Path = RepoOption, as_json: bool =
     for scraper, by_status in info.units.items():
         parts = ", ".join(f"{s} {n}" for s, n in by_status.items())
         out.print(f"units      {scraper}: {parts}")
+    for name, state in info.materializers.items():
+        out.print(f"{state['state']:<10} {name}" + (f": {state['reason']}" if state["reason"]
+                                                      and state["state"] != "stale" else ""))
     for line in info.stale:
         out.print(f"[yellow]stale[/]      {line}", markup=True)
     if not info.stale:

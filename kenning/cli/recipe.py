@@ -1,0 +1,54 @@
+"""`kenning recipe show|check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from kenning.cli.common import JsonOption, RepoOption, find_repo, out, print_json
+
+recipe_app = typer.Typer(
+    help="The recipe (.kenning/recipe.toml): scrape options and materializer parameters.",
+    no_args_is_help=True,
+)
+
+
+@recipe_app.command("show")
+def show_command(repo: Path = RepoOption, as_json: bool = JsonOption) -> None:
+    """Print the effective recipe: the packaged default with the repository's overrides.
+
+    Example:
+
+      kenning recipe show --json
+    """
+    from kenning.recipes import load_recipe
+
+    recipe = load_recipe(find_repo(repo).root)
+    if as_json:
+        print_json({"source": recipe.source, "recipe": recipe.values})
+        return
+    out.print(f"# effective recipe (from {recipe.source})", markup=False)
+    out.print(recipe.to_toml(), markup=False, end="")
+
+
+@recipe_app.command("check")
+def check_command(
+    file: Path = typer.Argument(None, metavar="[FILE]",
+                                help="The recipe to check. Default: .kenning/recipe.toml."),
+    repo: Path = RepoOption,
+) -> None:
+    """Validate a recipe: exits non-zero naming the file, key and reason if it is wrong.
+
+    Example:
+
+      kenning recipe check                # .kenning/recipe.toml of this repository
+    """
+    from kenning.recipes import RECIPE_PATH, read_recipe
+
+    path = file if file is not None else find_repo(repo).root / RECIPE_PATH
+    if file is None and not path.is_file():
+        out.print(f"no {RECIPE_PATH}: the default recipe applies")
+        return
+    read_recipe(path)
+    out.print(f"{path}: ok")

@@ -1,0 +1,339 @@
+"""The materialize engine: decides, per materializer, rebuild or catch up, and does it.
+
+State per materializer (table `materializer_state`, local bookkeeping): the
+version it was built with, a hash of its recipe parameters, the log epoch
+(bumped by a `--full` scrape, which also restarts the change journal) and its
+watermark, the last `eventlog_changes` row it has folded in.
+
+- version, parameters or epoch differ, or never built: rebuild (drop its
+  tables, create them, add every consumed event of the log);
+- behind the journal: fold the NET change per event since the watermark
+  (an event added then removed is nothing; one removed is read back from the
+  journal, since the log no longer has it). Removals first, then additions;
+  a `remove()` that returns False means rebuild. A batch materializer is
+  rebuilt whenever any consumed event changed.
+
+One run is one IMMEDIATE transaction (the scrape's write lock): all or nothing.
+Journal rows every materializer has folded are pruned, except the newest one,
+which keeps SQLite's rowid counter (and so every watermark) monotonic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from kenning.eventlog import database
+from kenning.events import canonical_json
+from kenning.materialize.base import EVENT_COLUMNS, Materializer, Params, StoredEvent
+from kenning.materialize.registry import MATERIALIZERS, load
+from kenning.recipes import Recipe
+
+_STATE_DDL = """
+CREATE TABLE IF NOT EXISTS materializer_state(
+    name TEXT PRIMARY KEY, version TEXT NOT NULL, params_hash TEXT NOT NULL,
+    log_epoch TEXT NOT NULL, watermark INTEGER NOT NULL) WITHOUT ROWID;
+"""
+_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Freshness:
+    name: str
+    state: str  # "fresh" | "stale" | "disabled"
+    reason: str  # why stale ("" when fresh)
+    rebuild: bool  # the next run rebuilds (rather than catching up)
+
+
+@dataclass
+class RunResult:
+    name: str
+    action: str  # "rebuilt" | "caught up" | "fresh" | "dropped"
+    reason: str = ""
+    added: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "action": self.action, "reason": self.reason,
+                "added": self.added, "removed": self.removed, "seconds": round(self.seconds, 3)}
+
+
+def ensure_state_table(conn: apsw.Connection) -> None:
+    conn.execute(_STATE_DDL)
+
+
+def version_key(m: Materializer) -> str:
+    """The version, plus a fingerprint of its table definitions where it has one
+    (the `views` materializer composes tables that other modules define)."""
+    fingerprint = getattr(m, "fingerprint", None)
+    return str(m.version) + (f"+{fingerprint()}" if callable(fingerprint) else "")
+
+
+def params_hash(params: Params) -> str:
+    return hashlib.sha256(canonical_json(params).encode()).hexdigest()[:16]
+
+
+def materialize(db_path: Path, recipe: Recipe, names: Sequence[str] = (), *,
+                rebuild: bool = False) -> list[RunResult]:
+    """Bring the selected (default: every enabled) materializer up to date, atomically."""
+    conn = database.connect(db_path, create=False)
+    try:
+        with database.write_transaction(conn, db_path):
+            return materialize_in(conn, recipe, names, rebuild=rebuild)
+    finally:
+        conn.close()
+
+
+def materialize_in(conn: apsw.Connection, recipe: Recipe, names: Sequence[str] = (), *,
+                   rebuild: bool = False) -> list[RunResult]:
+    """The same, inside the caller's write transaction."""
+    ensure_state_table(conn)
+    selected = _selection(recipe, names)
+    head = _journal_head(conn)
+    results = []
+    for name in MATERIALIZERS:
+        enabled, params = recipe.materializer(name)
+        if not enabled:
+            if _drop_disabled(conn, name):
+                results.append(RunResult(name, "dropped", "disabled in the recipe"))
+            continue
+        if name not in selected:
+            continue
+        started = time.monotonic()
+        m = load(name)
+        result = _run(conn, m, params, head, force=rebuild)
+        result.seconds = time.monotonic() - started
+        results.append(result)
+    _prune_journal(conn, recipe)
+    return results
+
+
+def freshness(conn: apsw.Connection, recipe: Recipe) -> list[Freshness]:
+    """Each registered materializer as fresh, stale (and why) or disabled; read only."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    has_state = "materializer_state" in tables
+    head = _journal_head(conn)
+    report = []
+    for name in MATERIALIZERS:
+        enabled, params = recipe.materializer(name)
+        if not enabled:
+            report.append(Freshness(name, "disabled", "disabled in the recipe", False))
+            continue
+        m = load(name)
+        state = _state(conn, name) if has_state else None
+        reason = _rebuild_reason(conn, m, params, state)
+        if reason:
+            report.append(Freshness(name, "stale", reason, True))
+            continue
+        assert state is not None
+        behind = _pending(conn, m, state[3], head)
+        if behind:
+            noun = "change" if behind == 1 else "changes"
+            report.append(Freshness(name, "stale", f"{behind} {noun} behind the eventlog",
+                                    not m.incremental))
+        else:
+            report.append(Freshness(name, "fresh", "", False))
+    return report
+
+
+# -- one materializer ------------------------------------------------------------
+
+
+def _run(conn: apsw.Connection, m: Materializer, params: Params, head: int, *,
+         force: bool) -> RunResult:
+    state = _state(conn, m.name)
+    reason = "--rebuild" if force else _rebuild_reason(conn, m, params, state)
+    if reason:
+        added = _rebuild(conn, m, params)
+        _save_state(conn, m, params, head)
+        return RunResult(m.name, "rebuilt", reason, added=added)
+    assert state is not None
+    watermark = state[3]
+    if watermark >= head:
+        return RunResult(m.name, "fresh")
+    added_ids, removed = _net_changes(conn, m, watermark, head)
+    if not added_ids and not removed:
+        _save_state(conn, m, params, head)
+        return RunResult(m.name, "fresh")
+    if not m.incremental:
+        n = _rebuild(conn, m, params)
+        _save_state(conn, m, params, head)
+        return RunResult(m.name, "rebuilt", "batch: its inputs changed", added=n)
+    events = _read_events(conn, added_ids)
+    folded = len(events) == len(added_ids)  # else the journal and the log disagree
+    if folded and removed:
+        folded = m.remove(conn, removed, params) is not False
+    if not folded:
+        n = _rebuild(conn, m, params)
+        _save_state(conn, m, params, head)
+        return RunResult(m.name, "rebuilt", "a removal it cannot fold", added=n)
+    for chunk in _chunks(events, _BATCH):
+        m.add(conn, chunk, params)
+    _save_state(conn, m, params, head)
+    return RunResult(m.name, "caught up", added=len(events), removed=len(removed))
+
+
+def _rebuild_reason(conn: apsw.Connection, m: Materializer, params: Params,
+                    state: tuple[str, str, str, int] | None) -> str:
+    if state is None:
+        return "never built"
+    version, phash, epoch, _ = state
+    if version != version_key(m):
+        return f"version changed ({version} -> {version_key(m)})"
+    if phash != params_hash(params):
+        return "recipe parameters changed"
+    if epoch != _epoch(conn):
+        return "the eventlog was rebuilt (--full)"
+    return ""
+
+
+def _rebuild(conn: apsw.Connection, m: Materializer, params: Params) -> int:
+    _drop_tables(conn, m.tables())
+    m.create(conn, params)
+    n = 0
+    for chunk in _log_events(conn, m.consumes):
+        m.add(conn, chunk, params)
+        n += len(chunk)
+    return n
+
+
+def _drop_tables(conn: apsw.Connection, names: Sequence[str]) -> None:
+    kinds = {str(n): str(t) for n, t in conn.execute("SELECT name, type FROM sqlite_master")}
+    for table in reversed(names):
+        kind = kinds.get(table)
+        if kind == "view":
+            conn.execute(f'DROP VIEW "{table}"')
+        elif kind == "table":
+            conn.execute(f'DROP TABLE "{table}"')
+
+
+def _drop_disabled(conn: apsw.Connection, name: str) -> bool:
+    if _state(conn, name) is None:
+        return False
+    _drop_tables(conn, load(name).tables())
+    conn.execute("DELETE FROM materializer_state WHERE name = ?", (name,))
+    return True
+
+
+# -- reading the log and the journal ---------------------------------------------
+
+
+def _type_filter(consumes: Sequence[str], column: str = "event_type") -> tuple[str, list[str]]:
+    if not consumes:
+        return "0", []
+    clause = " OR ".join(f"substr({column}, 1, {len(p)}) = ?" for p in consumes)
+    return f"({clause})", list(consumes)
+
+
+def _log_events(conn: apsw.Connection, consumes: Sequence[str]) -> Iterator[list[StoredEvent]]:
+    """Every consumed event of the log, in `seq` order, in chunks."""
+    where, args = _type_filter(consumes)
+    after = 0
+    while True:
+        rows = conn.execute(
+            f"SELECT seq, {EVENT_COLUMNS} FROM eventlog WHERE seq > ? AND {where} "
+            f"ORDER BY seq LIMIT {_BATCH}", (after, *args)).fetchall()
+        if not rows:
+            return
+        after = int(rows[-1][0])  # type: ignore[arg-type]
+        yield [StoredEvent.from_row(r[1:]) for r in rows]
+
+
+def _net_changes(conn: apsw.Connection, m: Materializer, watermark: int,
+                 head: int) -> tuple[list[str], list[StoredEvent]]:
+    """Events net added (ids) and net removed (read back from the journal)."""
+    where, args = _type_filter(m.consumes)
+    net: dict[str, int] = {}
+    last_removed: dict[str, tuple[Any, ...]] = {}
+    for op, eid, etype, ts, sid, sf, data in conn.execute(
+        "SELECT op, event_id, event_type, timestamp, source_id, source_file, data "
+        f"FROM eventlog_changes WHERE change > ? AND change <= ? AND {where} ORDER BY change",
+        (watermark, head, *args),
+    ):
+        net[eid] = net.get(eid, 0) + op
+        if op < 0:
+            last_removed[eid] = (eid, etype, ts, sid, sf, data)
+    added = sorted(eid for eid, n in net.items() if n > 0)
+    removed = [StoredEvent.from_row(last_removed[eid])
+               for eid, n in sorted(net.items()) if n < 0]
+    return added, removed
+
+
+def _pending(conn: apsw.Connection, m: Materializer, watermark: int, head: int) -> int:
+    added, removed = _net_changes(conn, m, watermark, head)
+    return len(added) + len(removed)
+
+
+def _read_events(conn: apsw.Connection, event_ids: Sequence[str]) -> list[StoredEvent]:
+    events: list[StoredEvent] = []
+    for chunk in _chunks(list(event_ids), 500):
+        marks = ",".join("?" * len(chunk))
+        events.extend(StoredEvent.from_row(r) for r in conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM eventlog WHERE event_id IN ({marks})", chunk))
+    events.sort(key=lambda e: (e.timestamp, e.event_type, e.source_id, e.event_id))
+    return events
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# -- bookkeeping -------------------------------------------------------------------
+
+
+def _journal_head(conn: apsw.Connection) -> int:
+    row = conn.execute("SELECT coalesce(max(change), 0) FROM eventlog_changes").fetchone()
+    return int(row[0]) if row else 0  # type: ignore[arg-type]
+
+
+def _epoch(conn: apsw.Connection) -> str:
+    return database.get_meta(conn, "log_epoch") or "0"
+
+
+def _state(conn: apsw.Connection, name: str) -> tuple[str, str, str, int] | None:
+    try:
+        row = conn.execute("SELECT version, params_hash, log_epoch, watermark "
+                           "FROM materializer_state WHERE name = ?", (name,)).fetchone()
+    except apsw.SQLError:  # no state table yet
+        return None
+    return (row[0], row[1], row[2], int(row[3])) if row else None
+
+
+def _save_state(conn: apsw.Connection, m: Materializer, params: Params, head: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO materializer_state VALUES (?, ?, ?, ?, ?)",
+                 (m.name, version_key(m), params_hash(params), _epoch(conn), head))
+
+
+def _prune_journal(conn: apsw.Connection, recipe: Recipe) -> None:
+    """Drop journal rows that every materializer able to catch up has folded."""
+    floors = []
+    for name in MATERIALIZERS:
+        enabled, params = recipe.materializer(name)
+        state = _state(conn, name)
+        if enabled and state is not None and not _rebuild_reason(conn, load(name), params, state):
+            floors.append(state[3])
+    floor = min(floors) if floors else _journal_head(conn)
+    conn.execute("DELETE FROM eventlog_changes WHERE change <= ? AND change < "
+                 "(SELECT max(change) FROM eventlog_changes)", (floor,))
+
+
+def _selection(recipe: Recipe, names: Sequence[str]) -> set[str]:
+    from kenning.errors import KenningError
+
+    unknown = [n for n in names if n not in MATERIALIZERS]
+    if unknown:
+        raise KenningError(f"unknown materializer {unknown[0]!r}; "
+                           f"choose from {', '.join(MATERIALIZERS)}")
+    disabled = [n for n in names if not recipe.materializer(n)[0]]
+    if disabled:
+        raise KenningError(f"materializer {disabled[0]!r} is disabled in the recipe "
+                           f"({recipe.source}); set enabled = true to run it")
+    return set(names) if names else set(MATERIALIZERS)

@@ -1,0 +1,344 @@
+"""The `fts` materializer: one FTS5 index over commits, session items and code symbols.
+
+One `documents` table (the shared search contract scry and embeddings read)
+and one external-content FTS5 index over it, so BM25 scores are comparable
+across kinds. Identifiers are split for search: `SpawnEntity` is also indexed
+as "spawn entity" (unicode61 already splits `spawn_entity` on the underscore).
+
+A session item's `paths` are the repository paths its text names that the git
+history knows (any path a commit touched), else the session file. Which paths
+are known changes as commits arrive, so the fold keeps the known paths and each
+item's path-like tokens, and re-resolves the items a changed path concerns:
+the result depends only on the final log, never on arrival order (I3).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+
+from kenning.events import canonical_json
+from kenning.materialize.base import Params, StoredEvent
+
+SESSION_ITEMS = ("session.goal", "session.decision", "session.pattern", "session.challenge",
+                 "session.work", "session.context", "session.note")
+CODE_SYMBOLS = ("code.function", "code.type")
+
+_DDL = """
+CREATE TABLE documents(
+  doc_id INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  timestamp TEXT NOT NULL,
+  source TEXT NOT NULL,
+  author TEXT,
+  paths TEXT NOT NULL,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  search_text TEXT NOT NULL
+);
+CREATE INDEX documents_kind ON documents(kind, timestamp);
+CREATE INDEX documents_time ON documents(timestamp);
+CREATE VIRTUAL TABLE documents_fts USING fts5(title, search_text, content='documents',
+  content_rowid='doc_id', tokenize='unicode61 remove_diacritics 2');
+-- every path the git history knows, with how many commit events name it
+CREATE TABLE fts_paths(path TEXT PRIMARY KEY, commits INTEGER NOT NULL) WITHOUT ROWID;
+-- each known path under every "/"-boundary suffix ("a/b/c.py", "b/c.py", "c.py")
+CREATE TABLE fts_path_suffixes(suffix TEXT NOT NULL, path TEXT NOT NULL,
+  PRIMARY KEY(suffix, path)) WITHOUT ROWID;
+-- the path-like tokens of each session item
+CREATE TABLE fts_mentions(event_id TEXT NOT NULL, token TEXT NOT NULL,
+  PRIMARY KEY(event_id, token)) WITHOUT ROWID;
+CREATE INDEX fts_mentions_token ON fts_mentions(token);
+"""
+
+_MAX_MENTIONS = 20  # path-like tokens kept per item
+_MAX_AMBIGUOUS = 3  # a token naming more known paths than this ("__init__.py") is ignored
+_PATHLIKE = re.compile(r"[\w.\-/]*\w\.[A-Za-z0-9]+|[\w.\-]+(?:/[\w.\-]+)+")
+_IDENT = re.compile(r"[^\W\d_][\w]*")
+_CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str
+    source: str
+    author: str | None
+    paths: list[str] | None  # None: a session item, resolved against the known paths
+    title: str
+    body: str
+
+
+class FtsMaterializer:
+    name = "fts"
+    version = 1
+    incremental = True
+    consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
+
+    def tables(self) -> tuple[str, ...]:
+        return ("documents", "documents_fts", "fts_paths", "fts_path_suffixes", "fts_mentions")
+
+    def create(self, conn: apsw.Connection, params: Params) -> None:
+        conn.execute(_DDL)
+
+    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
+        commits = [e for e in events if e.event_type == "git.commit"]
+        changed = _count_paths(conn, commits, +1)
+        for event in events:
+            doc = document(event)
+            if doc is None:
+                continue
+            tokens: list[str] = []
+            paths = doc.paths
+            if paths is None:
+                tokens = mentioned_paths(doc.body)
+                conn.executemany("INSERT INTO fts_mentions VALUES (?, ?)",
+                                 [(event.event_id, t) for t in tokens])
+                paths = _resolve(conn, tokens, event.source_file)
+            search_text = searchable(doc.title, doc.body)
+            conn.execute(
+                "INSERT INTO documents(event_id, kind, event_type, timestamp, source, author,"
+                " paths, title, body, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.event_id, doc.kind, event.event_type, event.timestamp, doc.source,
+                 doc.author, canonical_json(paths), doc.title, doc.body, search_text))
+            conn.execute("INSERT INTO documents_fts(rowid, title, search_text) "
+                         "VALUES (last_insert_rowid(), ?, ?)", (doc.title, search_text))
+        _refresh(conn, changed)
+
+    def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
+               params: Params) -> bool:
+        for event in events:
+            row = conn.execute("SELECT doc_id, title, search_text FROM documents "
+                               "WHERE event_id = ?", (event.event_id,)).fetchone()
+            if row is None:
+                continue
+            conn.execute("INSERT INTO documents_fts(documents_fts, rowid, title, search_text) "
+                         "VALUES ('delete', ?, ?, ?)", row)
+            conn.execute("DELETE FROM documents WHERE doc_id = ?", (row[0],))
+            conn.execute("DELETE FROM fts_mentions WHERE event_id = ?", (event.event_id,))
+        commits = [e for e in events if e.event_type == "git.commit"]
+        _refresh(conn, _count_paths(conn, commits, -1))
+        return True
+
+
+# -- documents -------------------------------------------------------------------
+
+
+def document(e: StoredEvent) -> Document | None:
+    """The searchable document of one event, or None (a merge with no message body)."""
+    d = e.data
+    if e.event_type == "git.commit":
+        subject, body = str(d.get("subject", "")), str(d.get("body", "")).strip()
+        if d.get("is_merge") and not body:
+            return None
+        paths = sorted({f["path"] for f in d.get("files", [])})
+        text = subject + ("\n\n" + body if body else "")
+        author = (d.get("author") or {}).get("name")
+        return Document("commit", e.source_id, author, paths, subject, text)
+    if e.event_type.startswith("session."):
+        text = str(d.get("text") or d.get("content") or "").strip()
+        if not text:
+            return None
+        session = str(d.get("session_id") or d.get("session") or e.source_id)
+        return Document("session", session, None, None, _first_line(text), text)
+    if e.event_type.startswith("code."):
+        name = str(d.get("qualified_name") or d.get("name") or e.source_id.split("::")[-1])
+        parts = [name, d.get("signature"), d.get("docstring"), d.get("body_excerpt")]
+        body = "\n".join(str(p).strip() for p in parts if p and str(p).strip())
+        line = d.get("start_line") or d.get("line")
+        path = e.source_file or e.source_id.split("::")[0]
+        source = f"{path}:{line}" if line else path
+        return Document("code", source, None, [path], name, body)
+    return None
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return line[:200]
+
+
+def split_identifier(word: str) -> str:
+    """`SpawnEntity` and `spawn_entity` -> "spawn entity" (lower case)."""
+    parts = [p for chunk in word.split("_") for p in _CAMEL_PART.findall(chunk)]
+    return " ".join(p.lower() for p in parts) if parts else word.lower()
+
+
+def searchable(title: str, body: str) -> str:
+    """Title and body, then every camel-case or snake-case identifier split into words."""
+    extra: dict[str, None] = {}
+    for word in _IDENT.findall(title + "\n" + body):
+        split = split_identifier(word)
+        if " " in split:
+            extra.setdefault(split, None)
+    return "\n".join([title, body, *extra]) if extra else title + "\n" + body
+
+
+def mentioned_paths(text: str) -> list[str]:
+    tokens: dict[str, None] = {}
+    for match in _PATHLIKE.finditer(text):
+        token = match.group(0).strip(".-/")
+        while token.startswith("./"):
+            token = token[2:]
+        if token and "//" not in token:
+            tokens.setdefault(token, None)
+        if len(tokens) >= _MAX_MENTIONS:
+            break
+    return sorted(tokens)
+
+
+# -- known paths -------------------------------------------------------------------
+
+
+def _suffixes(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[i:]) for i in range(len(parts))]
+
+
+def _count_paths(conn: apsw.Connection, commits: Iterable[StoredEvent], sign: int) -> set[str]:
+    """Adjust how many commit events name each path; return the paths that appeared
+    or disappeared."""
+    counts: Counter[str] = Counter()
+    for e in commits:
+        names = set()
+        for f in e.data.get("files", []):
+            names.add(f["path"])
+            if f.get("old_path"):
+                names.add(f["old_path"])
+        counts.update(names)
+    changed = set()
+    for path, n in sorted(counts.items()):
+        conn.execute("UPDATE fts_paths SET commits = commits + ? WHERE path = ?",
+                     (sign * n, path))
+        if conn.changes() == 0:
+            if sign > 0:
+                conn.execute("INSERT INTO fts_paths VALUES (?, ?)", (path, n))
+                conn.executemany("INSERT INTO fts_path_suffixes VALUES (?, ?)",
+                                 [(s, path) for s in _suffixes(path)])
+                changed.add(path)
+            continue
+        left = conn.execute("SELECT commits FROM fts_paths WHERE path = ?", (path,)).fetchone()
+        if sign < 0 and left is not None and int(left[0]) <= 0:  # type: ignore[arg-type]
+            conn.execute("DELETE FROM fts_paths WHERE path = ?", (path,))
+            conn.execute("DELETE FROM fts_path_suffixes WHERE path = ?", (path,))
+            changed.add(path)
+    return changed
+
+
+def _resolve(conn: apsw.Connection, tokens: Sequence[str], source_file: str | None) -> list[str]:
+    paths: set[str] = set()
+    for token in tokens:
+        found = [r[0] for r in conn.execute(
+            f"SELECT path FROM fts_path_suffixes WHERE suffix = ? LIMIT {_MAX_AMBIGUOUS + 1}",
+            (token,))]
+        if len(found) <= _MAX_AMBIGUOUS:
+            paths.update(found)
+    if not paths:
+        return [source_file] if source_file else []
+    return sorted(paths)
+
+
+def _refresh(conn: apsw.Connection, changed: set[str]) -> None:
+    """Re-resolve the paths of the session items that name a path that came or went."""
+    if not changed or conn.execute("SELECT 1 FROM fts_mentions LIMIT 1").fetchone() is None:
+        return
+    tokens = sorted({s for p in changed for s in _suffixes(p)})
+    affected: set[str] = set()
+    for i in range(0, len(tokens), 500):
+        chunk = tokens[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        affected.update(r[0] for r in conn.execute(
+            f"SELECT event_id FROM fts_mentions WHERE token IN ({marks})", chunk))
+    for event_id in sorted(affected):
+        mine = [r[0] for r in conn.execute(
+            "SELECT token FROM fts_mentions WHERE event_id = ? ORDER BY token", (event_id,))]
+        source_file = conn.execute("SELECT source_file FROM eventlog WHERE event_id = ?",
+                                   (event_id,)).fetchone()
+        paths = _resolve(conn, mine, source_file[0] if source_file else None)
+        conn.execute("UPDATE documents SET paths = ? WHERE event_id = ?",
+                     (canonical_json(paths), event_id))
+
+
+# -- searching -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kinds: tuple[str, ...] = ()  # 'commit', 'session', 'code'
+    event_types: tuple[str, ...] = ()  # exact event types
+    since: str | None = None  # UTC timestamps, inclusive
+    until: str | None = None
+    author: str | None = None  # case-insensitive substring of the author name
+    path_glob: str | None = None  # any of the document's paths matches (SQLite GLOB)
+
+
+_MAX_TERMS = 32
+
+
+def match_expression(query: str) -> str:
+    """Arbitrary user text as a safe FTS5 query: every word quoted, any word may match.
+
+    Only runs of word characters survive, each inside double quotes, so FTS5
+    syntax (`NEAR(`, `OR`, `*`, `"`, `-`, `:`) in the text is never interpreted.
+    A camel-case word also matches its split form ("SpawnEntity" | "spawn entity").
+    """
+    groups: dict[str, str] = {}
+    for word in re.findall(r"\w+", query):
+        if not re.search(r"[^\W_]", word) or word.lower() in groups:
+            continue
+        alternatives = [f'"{word}"']
+        split = split_identifier(word)
+        if " " in split:
+            alternatives.append(f'"{split}"')
+        groups[word.lower()] = (alternatives[0] if len(alternatives) == 1
+                                else "(" + " OR ".join(alternatives) + ")")
+        if len(groups) >= _MAX_TERMS:
+            break
+    return " OR ".join(groups.values())
+
+
+def search(conn: apsw.Connection, query: str, limit: int = 20,
+           filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+    """(event_id, bm25) of the best matches, best first (FTS5 bm25: lower is better).
+
+    Filters apply before the limit. Returns [] for a query with no words."""
+    expression = match_expression(query)
+    if not expression or limit <= 0:
+        return []
+    f = filters or SearchFilters()
+    where = ["documents_fts MATCH ?"]
+    args: list[Any] = [expression]
+    if f.kinds:
+        where.append(f"d.kind IN ({','.join('?' * len(f.kinds))})")
+        args.extend(f.kinds)
+    if f.event_types:
+        where.append(f"d.event_type IN ({','.join('?' * len(f.event_types))})")
+        args.extend(f.event_types)
+    if f.since:
+        where.append("d.timestamp >= ?")
+        args.append(f.since)
+    if f.until:
+        where.append("d.timestamp <= ?")
+        args.append(f.until)
+    if f.author:
+        where.append("instr(lower(coalesce(d.author, '')), lower(?)) > 0")
+        args.append(f.author)
+    if f.path_glob:
+        where.append("EXISTS (SELECT 1 FROM json_each(d.paths) WHERE value GLOB ?)")
+        args.append(f.path_glob)
+    sql = ("SELECT d.event_id, bm25(documents_fts, 2.0, 1.0) AS score "
+           "FROM documents_fts JOIN documents d ON d.doc_id = documents_fts.rowid "
+           f"WHERE {' AND '.join(where)} ORDER BY score, d.event_id LIMIT ?")
+    return [(eid, float(score)) for eid, score in conn.execute(sql, (*args, int(limit)))]
+
+
+def documents_json(paths: str) -> list[str]:
+    """The `paths` column decoded (a JSON array of repository paths)."""
+    value = json.loads(paths)
+    return [str(p) for p in value]

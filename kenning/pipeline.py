@@ -1,0 +1,45 @@
+"""`kenning scrape` as a whole: read the recipe, scrape, then bring the materializers up
+to date. Two transactions: a failed materialization leaves the new eventlog and
+materializers marked stale (`kenning status` says which), never half-built tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kenning.gitrepo import GitRepo
+from kenning.materialize.engine import RunResult, materialize
+from kenning.recipes import Recipe, load_recipe
+from kenning.scrape import Progress, ScrapeResult, scrape
+
+
+@dataclass
+class UpdateResult:
+    scrape: ScrapeResult
+    recipe: Recipe
+    materialized: list[RunResult] = field(default_factory=list)
+
+
+def update(
+    repo: GitRepo,
+    db_path: Path,
+    *,
+    scrapers: Sequence[str] = (),
+    until: str | None = None,
+    full: bool = False,
+    session_paths: Sequence[str] = (),
+    worktree: bool = False,
+    run_materializers: bool = True,
+    recipe: Recipe | None = None,
+    progress: Progress | None = None,
+) -> UpdateResult:
+    recipe = recipe or load_recipe(repo.root)  # an invalid recipe stops us before any write
+    options = recipe.scrape_options(session_paths=tuple(session_paths) or None,
+                                    worktree=worktree)
+    scraped = scrape(repo, db_path, scrapers=scrapers, until=until, full=full, options=options,
+                     progress=progress)
+    result = UpdateResult(scraped, recipe)
+    if run_materializers:
+        result.materialized = materialize(db_path, recipe)
+    return result

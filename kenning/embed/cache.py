@@ -1,0 +1,79 @@
+"""The content-addressed vector cache, shared by every database of the user.
+
+Keyed by (model id, SHA-256 of the exact text embedded), stored in an SQLite
+file under the user cache directory (`platformdirs`, so XDG_CACHE_HOME is
+honoured). A rebuild, `scrape --full`, `--until` or a second clone of the same
+repository finds its vectors here and embeds nothing again. Each `put` commits,
+so an interrupted embedding run keeps every finished batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import apsw
+import numpy as np
+
+from kenning.embed.model import DIMENSIONS
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors(
+    model TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY(model, text_hash)) WITHOUT ROWID;
+"""
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def default_cache_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("kenning")) / "vectors.sqlite"
+
+
+class VectorCache:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_cache_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = apsw.Connection(str(self.path))
+        self.conn.set_busy_timeout(30_000)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute(_SCHEMA)
+
+    def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        wanted = list(dict.fromkeys(hashes))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for digest, blob in self.conn.execute(
+                f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})",
+                (model, *chunk),
+            ):
+                vector = np.frombuffer(blob, dtype="<f4")
+                if vector.shape == (DIMENSIONS,):
+                    found[digest] = vector
+        return found
+
+    def put_many(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(model, digest, np.asarray(v, dtype="<f4").tobytes()) for digest, v in items],
+            )
+
+    def count(self, model: str | None = None) -> int:
+        if model is None:
+            row = self.conn.execute("SELECT count(*) FROM vectors").fetchone()
+        else:
+            row = self.conn.execute("SELECT count(*) FROM vectors WHERE model = ?",
+                                    (model,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self.conn.close()

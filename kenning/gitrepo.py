@@ -7,6 +7,7 @@ prints (invariant I1). Output is read as bytes; text is decoded here once.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -74,7 +75,9 @@ class GitRepo:
             )
         lines = out.stdout.decode().splitlines()
         if len(lines) < 2:
-            raise KenningError(f"{start} is a bare repository; kenning needs a clone with a work tree")
+            raise KenningError(
+                f"{start} is a bare repository; kenning needs a clone with a work tree"
+            )
         return cls(Path(lines[0]), Path(lines[1]))
 
     # -- running git ---------------------------------------------------------
@@ -124,6 +127,12 @@ class GitRepo:
         out = self.run("rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}",
                        ok_codes=(0, 1, 128))
         return out.decode().strip() or None
+
+    def tags_fingerprint(self) -> str:
+        """Changes whenever a tag is added, moved or removed."""
+        out = self.run("for-each-ref", "--sort=refname", "--format=%(refname) %(objectname)",
+                       "refs/tags")
+        return hashlib.sha256(out).hexdigest()[:16]
 
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"

@@ -86,8 +86,10 @@ def scrape(
         state = scrape_state(options, result.cutoff)
         if full or database.get_meta(conn, "options") != state:
             _clear(conn)
-        elif not options.worktree and all(
-            database.get_meta(conn, f"target:{n}") == (result.target or "") for n in names
+        # tags are refs, not commits: a new tag on an unchanged HEAD is still news
+        position = f"{result.target or ''}:{repo.tags_fingerprint()}"
+        if not options.worktree and all(
+            database.get_meta(conn, f"position:{n}") == position for n in names
         ):
             result.unchanged = True
             return result
@@ -105,6 +107,7 @@ def scrape(
             result.per_scraper[name] = (written, removed)
             result.warnings.extend(ctx.warnings)
             database.set_meta(conn, f"target:{name}", result.target or "")
+            database.set_meta(conn, f"position:{name}", position)
             history_cache.clear()  # later scrapers see what this one wrote
         store.renumber()
         result.added, result.removed = store.added, store.removed
@@ -171,7 +174,7 @@ def _clear(conn: apsw.Connection) -> None:
     log epoch tells every materializer to rebuild instead of catching up."""
     for table in ("eventlog", "scrape_units", "unit_events", "eventlog_changes"):
         conn.execute(f"DELETE FROM {table}")
-    conn.execute("DELETE FROM meta WHERE key LIKE 'target:%'")
+    conn.execute("DELETE FROM meta WHERE key LIKE 'target:%' OR key LIKE 'position:%'")
     epoch = int(database.get_meta(conn, "log_epoch") or 0) + 1
     database.set_meta(conn, "log_epoch", str(epoch))
 

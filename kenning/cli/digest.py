@@ -7,7 +7,9 @@ from pathlib import Path
 from kenning.cli.common import DbOption, JsonOption, RepoOption, out, print_json, resolve_db
 
 
-def digest_command(db: Path = DbOption, repo: Path = RepoOption, as_json: bool = JsonOption) -> None:
+def digest_command(
+    db: Path = DbOption, repo: Path = RepoOption, as_json: bool = JsonOption
+) -> None:
     """Print the SHA-256 of the eventlog and the number of events of each type.
 
     The same commit, scraped with the same options, gives the same digest on any

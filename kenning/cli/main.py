@@ -8,9 +8,11 @@ import traceback
 import typer
 
 from kenning.cli.digest import digest_command
+from kenning.cli.eval import eval_command
 from kenning.cli.materialize import materialize_command
 from kenning.cli.recipe import recipe_app
 from kenning.cli.scrape import scrape_command
+from kenning.cli.scry import scry_command
 from kenning.cli.status import status_command
 from kenning.cli.verify import verify_command
 from kenning.errors import KenningError
@@ -30,6 +32,8 @@ app.command("digest")(digest_command)
 app.command("verify")(verify_command)
 app.command("status")(status_command)
 app.command("materialize")(materialize_command)
+app.command("scry")(scry_command)
+app.command("eval")(eval_command)
 app.add_typer(recipe_app, name="recipe")
 
 

@@ -41,6 +41,10 @@ def scrape_command(
         False, "--no-materialize", help="Only scrape; leave the derived tables and indexes "
         "stale (run `kenning materialize` later).",
     ),
+    no_embed: bool = typer.Option(
+        False, "--no-embed", help="Skip the embeddings (slow the first time); scry then "
+        "searches lexically until `kenning materialize embeddings` runs.",
+    ),
     db: Path = DbOption,
     repo: Path = RepoOption,
     as_json: bool = JsonOption,
@@ -67,7 +71,8 @@ def scrape_command(
     started = time.monotonic()
     updated = update(git_repo, path, scrapers=scrapers or (), until=until, full=full,
                      session_paths=sessions or (), worktree=worktree,
-                     run_materializers=not no_materialize, progress=BarProgress())
+                     run_materializers=not no_materialize, embed=not no_embed,
+                     progress=BarProgress())
     result = updated.scrape
     seconds = time.monotonic() - started
     for message in result.warnings:
@@ -89,6 +94,13 @@ def scrape_command(
     rebuilt = [r.name for r in updated.materialized if r.action == "rebuilt"]
     if rebuilt:
         out.print(f"rebuilt {', '.join(rebuilt)}")
+    if any(r.name == "embeddings" and r.action in ("rebuilt", "caught up")
+           for r in updated.materialized):
+        from kenning.materialize.embeddings import last_run_note
+
+        note = last_run_note(path)
+        if note:
+            out.print(note)
     out.print(f"scraped {where} into {path} in {seconds:.1f}s: "
               f"+{result.added} -{result.removed} events, {info.events} in all")
     for event_type, n in info.counts.items():

@@ -9,7 +9,9 @@ from kenning.errors import KenningError
 from kenning.gitrepo import GitRepo
 
 
-def status_command(db: Path = DbOption, repo: Path = RepoOption, as_json: bool = JsonOption) -> None:
+def status_command(
+    db: Path = DbOption, repo: Path = RepoOption, as_json: bool = JsonOption
+) -> None:
     """Show what is scraped (target commit, counts, when) and what is out of date.
 
     Example:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, db_path, find_repo, out
-from kenning.cli.common import print_json
+from kenning.cli.common import DbOption, JsonOption, RepoOption, db_path, find_repo, out, print_json
 
 
-def verify_command(db: Path = DbOption, repo: Path = RepoOption, as_json: bool = JsonOption) -> None:
+def verify_command(
+    db: Path = DbOption, repo: Path = RepoOption, as_json: bool = JsonOption
+) -> None:
     """Rebuild the eventlog in a temporary database and compare it with the stored one.
 
     Exits 1 and shows the first differing event when they differ. Put it in CI

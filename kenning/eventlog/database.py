@@ -76,7 +76,9 @@ def connect(path: Path, *, create: bool, busy_seconds: float = 10.0) -> apsw.Con
     if not tables and not create:
         raise KenningError(f"{path} holds no eventlog yet; run `kenning scrape` first")
     if tables and "eventlog" not in tables:
-        raise KenningError(f"{path} is an SQLite file but not a kenning database; pass another --db")
+        raise KenningError(
+            f"{path} is an SQLite file but not a kenning database; pass another --db"
+        )
     if "meta" in tables:
         _check_version(conn, path)
     return conn

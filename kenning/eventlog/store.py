@@ -24,14 +24,20 @@ class EventStore:
         self.added = 0
         self.removed = 0
         self._first_change: SortKey | None = None
+        # rows waiting to be written; batched because one executemany per unit is slow
+        self._events: list[tuple[str, str, str, str, str | None, str]] = []
+        self._unit_events: list[tuple[str, str, str]] = []
+        self._units: list[tuple[str, str, str, str]] = []
 
     def stored_units(self, scraper: str) -> dict[str, str]:
+        self.flush()
         rows = self.conn.execute(
             "SELECT unit, fingerprint FROM scrape_units WHERE scraper = ?", (scraper,)
         )
         return dict(rows.fetchall())
 
     def remove_units(self, scraper: str, units: Iterable[str]) -> None:
+        self.flush()
         for unit in units:
             doomed = self.conn.execute(
                 "SELECT timestamp, event_type, source_id, event_id, source_file, data "
@@ -62,25 +68,27 @@ class EventStore:
     def add_unit(
         self, scraper: str, unit: str, fingerprint: str, status: str, events: list[Event]
     ) -> None:
-        rows = []
         for event in events:
             event_id = event.event_id
-            rows.append((event_id, event.event_type, event.timestamp, event.source_id,
-                         event.source_file, event.data))
+            self._events.append((event_id, event.event_type, event.timestamp, event.source_id,
+                                 event.source_file, event.data))
+            self._unit_events.append((scraper, unit, event_id))
             self._note_change((event.timestamp, event.event_type, event.source_id, event_id))
+        self._units.append((scraper, unit, fingerprint, status))
+        self.added += len(events)
+        if len(self._events) >= 5000:
+            self.flush()
+
+    def flush(self) -> None:
         # seq 0 marks a row not yet numbered; renumber() fixes it before commit.
-        self.conn.executemany("INSERT INTO eventlog VALUES (0, ?, ?, ?, ?, ?, ?)", rows)
-        self.conn.executemany(
-            "INSERT INTO unit_events VALUES (?, ?, ?)", [(scraper, unit, r[0]) for r in rows]
-        )
+        self.conn.executemany("INSERT INTO eventlog VALUES (0, ?, ?, ?, ?, ?, ?)", self._events)
+        self.conn.executemany("INSERT INTO unit_events VALUES (?, ?, ?)", self._unit_events)
         self.conn.executemany(
             "INSERT INTO eventlog_changes(op, event_id, event_type) VALUES (1, ?, ?)",
-            [(r[0], r[1]) for r in rows],
+            [(row[0], row[1]) for row in self._events],
         )
-        self.conn.execute(
-            "INSERT INTO scrape_units VALUES (?, ?, ?, ?)", (scraper, unit, fingerprint, status)
-        )
-        self.added += len(rows)
+        self.conn.executemany("INSERT INTO scrape_units VALUES (?, ?, ?, ?)", self._units)
+        self._events, self._unit_events, self._units = [], [], []
 
     def _note_change(self, key: SortKey) -> None:
         if self._first_change is None or key < self._first_change:
@@ -88,6 +96,7 @@ class EventStore:
 
     def renumber(self) -> None:
         """Make `seq` the dense 1..N position in canonical order again."""
+        self.flush()
         start = self._first_change
         if start is None:
             return

@@ -28,7 +28,7 @@ from kenning.scrapers.mailmap import Mailmap
 _RS = b"\x1e\x1eK"  # starts every commit record
 _FS = b"\x1f"
 _END = b"\x1f\x1fE"  # ends the formatted header; the diff follows
-_HEADER = "%H %P %an %ae %aI %cn %ce %cI %ct %B".split()
+_HEADER = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%ct", "%B"]
 _FORMAT = "--format=%x1e%x1eK" + "%x1f".join(_HEADER) + "%x1f%x1fE"
 _DIFF_FLAGS = ("-z", "--no-abbrev", "-M", "-l2000", "--no-color", "--no-ext-diff",
                "--no-textconv", "--no-relative")

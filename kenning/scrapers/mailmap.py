@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
-_ENTRY = re.compile(r"^\s*(?P<name1>[^<#]*?)\s*<(?P<email1>[^>]*)>\s*(?:(?P<name2>[^<#]*?)\s*<(?P<email2>[^>]*)>)?")
+_ENTRY = re.compile(
+    r"^\s*(?P<name1>[^<#]*?)\s*<(?P<email1>[^>]*)>"
+    r"\s*(?:(?P<name2>[^<#]*?)\s*<(?P<email2>[^>]*)>)?"
+)
 
 
 class Mailmap:

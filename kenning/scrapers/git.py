@@ -175,7 +175,7 @@ def _first_parent_merge_files(
 
 def _parse_name_status(diff: bytes) -> list[dict[str, Any]]:
     tokens = iter(diff.split(b"\0"))
-    files = {}
+    files: dict[str, dict[str, Any]] = {}
     for token in tokens:
         token = token.lstrip(b"\n")
         if not token:

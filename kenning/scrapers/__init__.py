@@ -10,6 +10,7 @@ from kenning.scrapers.base import Scraper
 SCRAPERS: dict[str, str] = {
     "git": "kenning.scrapers.git:GitScraper",
     "sessions": "kenning.scrapers.sessions:SessionScraper",
+    "code": "kenning.scrapers.code:CodeScraper",
 }
 
 

@@ -1,0 +1,180 @@
+"""code.* events: tree-sitter facts from the source files at the target commit.
+
+Units: one per file whose extension names a supported language (plus every
+symlink with such an extension and every submodule entry, which are skipped
+with a counted reason). A unit's fingerprint is everything its events depend
+on: blob id, the time of the last first-parent commit that changed the path,
+language and extractor version.
+
+Files come from git blobs, never the working tree. Facts are cached by
+(blob, language, extractor version) outside the database, parsed in a process
+pool, and turned into events here, in path order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kenning.events import Event, make_event, utc_timestamp
+from kenning.gitrepo import TreeEntry
+from kenning.scrapers.base import ScrapeContext, UnitResult
+from kenning.scrapers.code.cache import ParseCache
+from kenning.scrapers.code.extract import EXTRACTOR_VERSION
+from kenning.scrapers.code.filters import content_skip, excluded, minified_name
+from kenning.scrapers.code.languages import extension_map, language_of
+from kenning.scrapers.code.pool import Job, parse_all
+
+_SYMLINK = "120000"
+Key = tuple[str, str]  # (blob id, language)
+
+
+@dataclass
+class CodeStats:
+    files: int = 0
+    cache_hits: int = 0
+    parsed: int = 0
+    parsed_bytes: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+LAST_STATS = CodeStats()  # what the last scrape in this process did (read by tests and bench)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    entry: TreeEntry
+    language: str | None
+    skip: str | None  # a reason known before reading the blob
+
+
+class CodeScraper:
+    name = "code"
+
+    def __init__(self) -> None:
+        self.stats = CodeStats()
+        self._plans: dict[str, _Plan] | None = None
+        self._fallback_time: str | None = None
+
+    def units(self, ctx: ScrapeContext) -> dict[str, str]:
+        plans = self._plan(ctx)
+        times = ctx.history().last_changed
+        units = {}
+        for path, plan in plans.items():
+            entry = plan.entry
+            if plan.skip in ("submodule", "symlink"):
+                units[path] = f"{plan.skip}:{entry.object_id}"
+            else:
+                when = times.get(path) or self._target_time(ctx)
+                units[path] = f"{entry.object_id}:{when}:{plan.language}:{EXTRACTOR_VERSION}"
+        return units
+
+    def scrape(self, ctx: ScrapeContext, units: Sequence[str]) -> Iterator[UnitResult]:
+        global LAST_STATS
+        self.stats = LAST_STATS = CodeStats(files=len(units))
+        plans = self._plan(ctx)
+        wanted = sorted(units)
+        keys = sorted({(plans[u].entry.object_id, plans[u].language or "") for u in wanted
+                       if plans[u].skip is None})
+        cache = ParseCache()
+        try:
+            results = cache.get_many(keys)
+            self.stats.cache_hits = len(results)
+            fresh = self._parse([k for k in keys if k not in results], ctx)
+            cache.put_many((blob, lang, facts, partial) for (blob, lang), (facts, partial)
+                           in sorted(fresh.items()) if not facts.startswith(b"error:"))
+            results.update(fresh)
+        finally:
+            cache.close()
+        times = ctx.history().last_changed
+        for path in wanted:
+            plan = plans[path]
+            status = "ok"
+            events: list[Event] = []
+            if plan.skip is not None:
+                status = f"skipped:{plan.skip}"
+            else:
+                facts, partial = results[(plan.entry.object_id, plan.language or "")]
+                if facts.startswith(b"skip:"):
+                    status = f"skipped:{facts[5:].decode()}"
+                elif facts.startswith(b"error:"):
+                    status = "failed"
+                    ctx.warn(f"{path}: could not extract code facts ({facts[6:].decode()})")
+                else:
+                    when = times.get(path) or self._target_time(ctx)
+                    events = _events(path, when, json.loads(facts))
+                    status = "partial" if partial else "ok"
+            self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+            yield UnitResult(path, events, status)
+
+    # -- helpers -------------------------------------------------------------
+
+    def _plan(self, ctx: ScrapeContext) -> dict[str, _Plan]:
+        if self._plans is not None:
+            return self._plans
+        options = ctx.options
+        extensions = extension_map(options.code_extensions)
+        plans = {}
+        for entry in ctx.repo.ls_tree(ctx.target):
+            if entry.kind == "commit":
+                plans[entry.path] = _Plan(entry, None, "submodule")
+                continue
+            language = language_of(entry.path, extensions)
+            if language is None or entry.kind != "blob":
+                continue
+            skip = None
+            if entry.mode == _SYMLINK:
+                skip = "symlink"
+            elif excluded(entry.path, options.code_exclude):
+                skip = "vendored"
+            elif entry.size is not None and entry.size > options.code_max_bytes:
+                skip = "size"
+            elif minified_name(entry.path):
+                skip = "minified"
+            plans[entry.path] = _Plan(entry, language, skip)
+        self._plans = plans
+        return plans
+
+    def _target_time(self, ctx: ScrapeContext) -> str:
+        if self._fallback_time is None:
+            self._fallback_time = utc_timestamp(ctx.repo.commit_time(ctx.target))
+        return self._fallback_time
+
+    def _parse(self, keys: list[Key], ctx: ScrapeContext) -> dict[Key, tuple[bytes, bool]]:
+        """Facts of blobs not in the cache: read through one git process, parsed in the pool."""
+        out: dict[Key, tuple[bytes, bool]] = {}
+        by_blob: dict[str, list[str]] = {}
+        for blob, language in keys:
+            by_blob.setdefault(blob, []).append(language)
+
+        def jobs() -> Iterator[Job]:
+            for blob, data in ctx.repo.read_blobs(sorted(by_blob)):
+                for language in by_blob[blob]:
+                    reason = content_skip(language, data)
+                    if reason is not None:
+                        out[(blob, language)] = (b"skip:" + reason.encode(), False)
+                        continue
+                    self.stats.parsed += 1
+                    self.stats.parsed_bytes += len(data)
+                    yield f"{blob}:{language}", language, data
+
+        for key, facts, partial in parse_all(jobs(), ctx.options.code_workers):
+            blob, _, language = key.partition(":")
+            out[(blob, language)] = (facts, partial)
+        for wanted in keys:
+            out.setdefault(wanted, (b"error:git could not read the blob", False))
+        return out
+
+
+def _events(path: str, when: str, facts: list[list[Any]]) -> list[Event]:
+    """Facts -> events; a repeated (type, name) gets an ordinal in source order (`#2`...)."""
+    seen: dict[tuple[str, str], int] = {}
+    events = []
+    for event_type, key, payload in facts:
+        n = seen.get((event_type, key), 0) + 1
+        seen[(event_type, key)] = n
+        source_id = f"{path}::{key}" if n == 1 else f"{path}::{key}#{n}"
+        events.append(make_event(event_type, when, source_id, path, payload))
+    return events

@@ -1,0 +1,79 @@
+"""The parse cache: facts by (blob id, language, extractor version), outside the database.
+
+It lives in the user's cache directory (`platformdirs.user_cache_dir("kenning")`,
+so XDG_CACHE_HOME moves it), so a `--full` rebuild or a `--until` scrape into
+another database never parses the same blob twice. Values are zlib-compressed
+facts JSON. A cache that cannot be opened or written is simply not used.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import apsw
+import platformdirs
+
+from kenning.scrapers.code.extract import EXTRACTOR_VERSION
+
+Key = tuple[str, str]  # (blob id, language)
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS parses(
+  blob TEXT NOT NULL, language TEXT NOT NULL, version INTEGER NOT NULL,
+  partial INTEGER NOT NULL, facts BLOB NOT NULL,
+  PRIMARY KEY (blob, language, version)) WITHOUT ROWID"""
+
+
+def cache_path() -> Path:
+    return Path(platformdirs.user_cache_dir("kenning")) / "code-parses.sqlite"
+
+
+class ParseCache:
+    def __init__(self, path: Path | None = None) -> None:
+        self.hits = 0
+        self.misses = 0
+        self._conn: apsw.Connection | None = None
+        try:
+            path = path or cache_path()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = apsw.Connection(str(path))
+            conn.set_busy_timeout(5000)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_SCHEMA)
+            self._conn = conn
+        except (OSError, apsw.Error):
+            self._conn = None
+
+    def get_many(self, keys: Iterable[Key]) -> dict[Key, tuple[bytes, bool]]:
+        """Cached (facts JSON, partial) for each (blob, language) found."""
+        found: dict[Key, tuple[bytes, bool]] = {}
+        if self._conn is None:
+            return found
+        try:
+            for blob, language in keys:
+                row = self._conn.execute(
+                    "SELECT facts, partial FROM parses WHERE blob=? AND language=? AND version=?",
+                    (blob, language, EXTRACTOR_VERSION)).fetchone()
+                if row is not None:
+                    found[(blob, language)] = (zlib.decompress(row[0]), bool(row[1]))
+        except (apsw.Error, zlib.error):
+            return {}
+        return found
+
+    def put_many(self, entries: Iterable[tuple[str, str, bytes, bool]]) -> None:
+        if self._conn is None:
+            return
+        rows = [(blob, language, EXTRACTOR_VERSION, int(partial), zlib.compress(facts, 1))
+                for blob, language, facts, partial in entries]
+        try:
+            with self._conn:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO parses VALUES (?, ?, ?, ?, ?)", rows)
+        except apsw.Error:
+            pass
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

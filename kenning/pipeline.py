@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kenning.gitrepo import GitRepo
 from kenning.materialize.engine import RunResult, materialize
+from kenning.materialize.registry import MATERIALIZERS
 from kenning.recipes import Recipe, load_recipe
 from kenning.scrape import Progress, ScrapeResult, scrape
 
@@ -31,6 +32,7 @@ def update(
     session_paths: Sequence[str] = (),
     worktree: bool = False,
     run_materializers: bool = True,
+    embed: bool = True,
     recipe: Recipe | None = None,
     progress: Progress | None = None,
 ) -> UpdateResult:
@@ -41,5 +43,9 @@ def update(
                      progress=progress)
     result = UpdateResult(scraped, recipe)
     if run_materializers:
-        result.materialized = materialize(db_path, recipe)
+        names: list[str] = []
+        if not embed:  # --no-embed: every enabled materializer but embeddings (left stale)
+            names = [n for n in MATERIALIZERS if n != "embeddings" and recipe.materializer(n)[0]]
+        if embed or names:
+            result.materialized = materialize(db_path, recipe, names)
     return result

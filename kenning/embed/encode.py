@@ -35,7 +35,10 @@ class SentenceTransformerEncoder:
 
     def __init__(self, batch_size: int = 32) -> None:
         from sentence_transformers import SentenceTransformer  # ~5 s: only here
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # our own bar, on a terminal only
+        hf_logging.set_verbosity_error()
         self.batch_size = batch_size
         self.model = SentenceTransformer(str(model_path()), device="cpu")
         self.model.max_seq_length = MAX_TOKENS

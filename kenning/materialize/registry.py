@@ -11,6 +11,7 @@ from kenning.materialize.base import Materializer
 MATERIALIZERS: dict[str, str] = {
     "views": "kenning.materialize.views:ViewsMaterializer",
     "fts": "kenning.materialize.fts:FtsMaterializer",
+    "embeddings": "kenning.materialize.embeddings:EmbeddingsMaterializer",
 }
 
 

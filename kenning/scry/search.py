@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apsw
 
@@ -18,7 +18,9 @@ from kenning.errors import KenningError
 from kenning.scry import lexical
 from kenning.scry.filters import Filters
 from kenning.scry.fusion import DEFAULT_RRF_K, rrf
-from kenning.scry.semantic import SemanticIndex, has_embeddings
+
+if TYPE_CHECKING:  # numpy loads only when the semantic arm runs
+    from kenning.scry.semantic import SemanticIndex
 
 MODES = ("hybrid", "lexical", "semantic")
 MAX_QUERY_CHARS = 2000  # far beyond the model's 256 tokens; the rest only costs time
@@ -84,7 +86,7 @@ class Searcher:
         if len(text) > MAX_QUERY_CHARS:
             text = text[:MAX_QUERY_CHARS]
             notes.append(f"the query was cut to its first {MAX_QUERY_CHARS} characters")
-        if mode != "lexical" and not has_embeddings(self.conn):
+        if mode != "lexical" and not _has_embeddings(self.conn):
             if mode == "semantic":
                 raise KenningError(f"semantic search needs embeddings: {NO_EMBEDDINGS}")
             notes.append(f"lexical results only: {NO_EMBEDDINGS}")
@@ -104,6 +106,8 @@ class Searcher:
 
     def semantic_index(self) -> SemanticIndex:
         if self._semantic is None:
+            from kenning.scry.semantic import SemanticIndex
+
             self._semantic = SemanticIndex(self.conn)
         return self._semantic
 
@@ -127,6 +131,13 @@ class Searcher:
             out.append(Result(doc_id, event_id, kind, etype, ts, source, author,
                               json.loads(paths), title, snippet(body, terms), score, arms))
         return out
+
+
+def _has_embeddings(conn: apsw.Connection) -> bool:
+    try:
+        return conn.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone() is not None
+    except apsw.SQLError:  # no embeddings table: never materialized, or disabled
+        return False
 
 
 def _require_documents(conn: apsw.Connection) -> None:

@@ -24,14 +24,6 @@ class VectorMatrix:
     version: tuple[int, int]
 
 
-def has_embeddings(conn: apsw.Connection) -> bool:
-    try:
-        row = conn.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone()
-    except apsw.SQLError:
-        return False
-    return row is not None
-
-
 def load_matrix(conn: apsw.Connection) -> VectorMatrix:
     rows = conn.execute(
         "SELECT d.doc_id, e.vector FROM embeddings e JOIN documents d USING (event_id) "

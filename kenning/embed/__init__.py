@@ -1,0 +1,1 @@
+"""Embedding backends (sentence-transformers in bulk, numpy for queries) and the vector cache."""

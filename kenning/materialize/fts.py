@@ -61,7 +61,8 @@ CREATE INDEX fts_mentions_token ON fts_mentions(token);
 
 _MAX_MENTIONS = 20  # path-like tokens kept per item
 _MAX_AMBIGUOUS = 3  # a token naming more known paths than this ("__init__.py") is ignored
-_PATHLIKE = re.compile(r"[\w.\-/]*\w\.[A-Za-z0-9]+|[\w.\-]+(?:/[\w.\-]+)+")
+_RUN = re.compile(r"[\w.\-/]+")
+_FILE_NAME = re.compile(r"\w\.[A-Za-z0-9]+$")
 _IDENT = re.compile(r"[^\W\d_][\w]*")
 _CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
@@ -182,11 +183,11 @@ def searchable(title: str, body: str) -> str:
 
 def mentioned_paths(text: str) -> list[str]:
     tokens: dict[str, None] = {}
-    for match in _PATHLIKE.finditer(text):
+    for match in _RUN.finditer(text):
+        if match.group(0).startswith("//"):  # a URL
+            continue
         token = match.group(0).strip(".-/")
-        while token.startswith("./"):
-            token = token[2:]
-        if token and "//" not in token:
+        if "/" in token or _FILE_NAME.search(token):
             tokens.setdefault(token, None)
         if len(tokens) >= _MAX_MENTIONS:
             break

@@ -12,6 +12,7 @@ from kenning.eventlog import database
 from kenning.eventlog.digest import Difference, digest, first_difference
 from kenning.gitrepo import GitRepo
 from kenning.scrape import scrape
+from kenning.scrapers import SCRAPERS
 from kenning.scrapers.base import ScrapeOptions
 from kenning.timespec import Until
 
@@ -43,7 +44,8 @@ def verify(repo: GitRepo, db_path: Path) -> VerifyResult:
         fresh_path = Path(tmp) / "rebuilt.db"
         if repo.resolve_commit(target) is None:
             raise KenningError(f"the stored target {target[:12]} is not in this repository")
-        scrape(repo, fresh_path, at=Until(target, cutoff), options=options)
+        scraped = [n for n in SCRAPERS if database.get_meta(conn, f"target:{n}") is not None]
+        scrape(repo, fresh_path, at=Until(target, cutoff), options=options, scrapers=scraped)
         fresh = database.connect(fresh_path, create=False)
         ours, theirs = digest(conn), digest(fresh)
         diff = None if ours.sha256 == theirs.sha256 else first_difference(conn, fresh)

@@ -7,6 +7,7 @@ bookkeeping that never enters the digest.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,8 +52,12 @@ CREATE TABLE IF NOT EXISTS scrape_runs(
 """
 
 
-def connect(path: Path, *, create: bool, busy_seconds: float = 10.0) -> apsw.Connection:
-    """Open (or create) a kenning database, refusing anything it cannot trust."""
+def connect(path: Path, *, create: bool) -> apsw.Connection:
+    """Open (or create) a kenning database, refusing anything it cannot trust.
+
+    A writer that finds the database locked waits KENNING_LOCK_TIMEOUT seconds
+    (default 10) for the other process, then gives up with a clear message."""
+    busy_seconds = float(os.environ.get("KENNING_LOCK_TIMEOUT", "10"))
     if not path.exists():
         if not create:
             raise KenningError(f"no kenning database at {path}; run `kenning scrape` first")

@@ -1,0 +1,99 @@
+"""Bad input: one line on stderr, a non-zero exit, no traceback, the database untouched."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import apsw
+import pytest
+
+from fixtures.builder import RepoBuilder
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("kenning: ") and expected in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_not_a_git_repository(tmp_path: Path, kenning) -> None:
+    proc = kenning("scrape", cwd=tmp_path, check=False)
+    _one_line_error(proc, "is not inside a git repository")
+    assert not (tmp_path / ".kenning").exists()
+
+
+def test_an_empty_repository_gives_an_empty_log_and_exit_0(tmp_path: Path, kenning) -> None:
+    RepoBuilder(tmp_path / "empty")
+    proc = kenning("scrape", cwd=tmp_path / "empty")
+    assert "no commits yet" in proc.stderr
+    digest = kenning("digest", "--json", cwd=tmp_path / "empty")
+    assert '"events": 0' in digest.stdout
+
+
+def test_a_shallow_clone_works_with_a_warning(history_repo: Path, tmp_path: Path,
+                                              kenning) -> None:
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "3", f"file://{history_repo}",
+                    str(shallow)], check=True)
+    proc = kenning("scrape", cwd=shallow)
+    assert "shallow clone" in proc.stderr and "incomplete" in proc.stderr
+    assert kenning("verify", cwd=shallow).returncode == 0
+
+
+@pytest.mark.parametrize("until, expected", [
+    ("no-such-branch", "unknown revision 'no-such-branch'"),
+    ("30/06/2024", "cannot read --until '30/06/2024'"),
+    ("2024-13-45", "cannot read the date"),
+    ("2024-06-30T12:00:00", "has no offset"),
+    ("1999-01-01", "no commit on the first-parent history at or before"),
+])
+def test_bad_until_values(history_repo: Path, kenning, until: str, expected: str) -> None:
+    _one_line_error(kenning("scrape", "--until", until, cwd=history_repo, check=False), expected)
+    assert not (history_repo / ".kenning" / "kenning.db").exists()
+
+
+def _scraped(repo: Path, kenning) -> Path:
+    kenning("scrape", "git", cwd=repo)
+    return repo / ".kenning" / "kenning.db"
+
+
+def test_a_database_from_a_newer_kenning(history_repo: Path, kenning) -> None:
+    db = _scraped(history_repo, kenning)
+    conn = apsw.Connection(str(db))
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.close()
+    before = db.read_bytes()
+    for command in ("scrape", "digest", "status"):
+        _one_line_error(kenning(command, cwd=history_repo, check=False), "newer kenning")
+    assert db.read_bytes() == before
+
+
+def test_a_corrupt_database_file(history_repo: Path, kenning) -> None:
+    db = history_repo / ".kenning" / "kenning.db"
+    db.parent.mkdir()
+    db.write_bytes(b"this is not sqlite" * 500)
+    for command in ("scrape", "digest", "verify", "status"):
+        _one_line_error(kenning(command, cwd=history_repo, check=False), "not a usable")
+    assert db.read_bytes() == b"this is not sqlite" * 500
+
+
+def test_a_locked_database(history_repo: Path, kenning) -> None:
+    db = _scraped(history_repo, kenning)
+    holder = apsw.Connection(str(db))
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        proc = kenning("scrape", "--full", cwd=history_repo, check=False,
+                       env={"KENNING_LOCK_TIMEOUT": "0.2"})
+        _one_line_error(proc, "is locked by another kenning process")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert kenning("verify", cwd=history_repo).returncode == 0
+
+
+def test_digest_of_a_missing_database(tmp_path: Path, kenning) -> None:
+    _one_line_error(kenning("digest", "--db", str(tmp_path / "none.db"), cwd=tmp_path,
+                            check=False), "no kenning database")

@@ -83,7 +83,8 @@ class SignalsMaterializer:
     incremental = True
 
     def tables(self) -> tuple[str, ...]:
-        return ("signal_events", "signal_meta", "signals", "signal_windows", "signal_scores")
+        return ("signal_events", "signal_meta", "signals", "signal_windows", "signal_scores",
+                "signal_velocity")
 
     def create(self, conn: apsw.Connection, params: Params) -> None:
         half_life = _half_life(params)
@@ -112,6 +113,11 @@ class SignalsMaterializer:
         SELECT s.entity_kind, s.entity, s.signal, s.events, s.total, s.first_time,
                s.last_time, m.value, {decayed}
         FROM signals s JOIN signal_meta m ON m.key = 'reference_time';
+        CREATE VIEW signal_velocity(entity_kind, entity, signal, window_days, events, total,
+                                    velocity, total_per_day) AS
+        SELECT entity_kind, entity, signal, window_days, events, total,
+               1.0 * events / window_days, 1.0 * total / window_days
+        FROM signal_windows;
         """)
 
     def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:

@@ -1,0 +1,151 @@
+"""scry's search: the three modes, fusion, filters before the cut, and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+import pytest
+
+from kenning.errors import KenningError
+from kenning.scry.filters import Filters
+from kenning.scry.fusion import rrf
+from kenning.scry.lexical import fts_query, query_terms
+from kenning.scry.search import Searcher, snippet
+from tests import test_scry_corpus as scry_corpus
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+    path = scry_corpus.build(tmp_path_factory.mktemp("scry") / "k.db")
+    return Searcher(apsw.Connection(str(path)))
+
+
+def sources(answer: object) -> list[str]:
+    return [r.source for r in answer.results]  # type: ignore[attr-defined]
+
+
+def test_rrf_adds_reciprocal_ranks_and_breaks_ties_by_id() -> None:
+    fused = rrf({"lexical": [(1, 9.0), (2, 5.0)], "semantic": [(2, 0.9), (3, 0.8)]}, k=60)
+    assert [d for d, _, _ in fused] == [2, 1, 3]
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[0][2] == {"lexical": (2, 5.0), "semantic": (1, 0.9)}
+    assert [d for d, _, _ in rrf({"a": [(5, 1.0)], "b": [(4, 1.0)]})] == [4, 5]
+
+
+def test_query_terms_split_identifiers_and_drop_syntax() -> None:
+    assert query_terms("why did we SpawnEntity") == ["spawnentity", "spawn", "entity"]
+    assert query_terms("spawn_entity") == ["spawn_entity", "spawn", "entity"]
+    assert fts_query('"foo" OR 1=1 --') == '"foo" OR "1"'
+    assert fts_query("NEAR( a* \"unbalanced") == '"near" OR "unbalanced"'
+    assert fts_query("?!--") is None
+
+
+def test_lexical_finds_exact_words(searcher: Searcher) -> None:
+    answer = searcher.search("exponential backoff", mode="lexical", limit=3)
+    assert answer.mode == "lexical"
+    assert answer.results[0].source == "b" * 40
+    assert "backoff" in answer.results[0].snippet
+    assert searcher.search("retry_with_backoff", mode="lexical").results[0].kind == "code"
+
+
+def test_semantic_finds_a_paraphrase_with_no_shared_word(searcher: Searcher) -> None:
+    query = "why did we consolidate storage instead of one db per client"
+    assert searcher.search("consolidate client", mode="lexical").results == []
+    top = sources(searcher.search(query, mode="semantic", limit=3))
+    assert {"a" * 40, "20240104-090000"} & set(top[:2])
+    connectivity = sources(searcher.search("unreliable connectivity to the remote service",
+                                           mode="semantic", limit=2))
+    assert "20240202-090000" in connectivity
+
+
+def test_hybrid_fuses_both_arms_and_explains(searcher: Searcher) -> None:
+    answer = searcher.search("retry requests with backoff", limit=4)
+    assert answer.mode == "hybrid"
+    first = answer.results[0]
+    assert set(first.arms) == {"lexical", "semantic"}
+    assert first.score == pytest.approx(sum(1 / (60 + r) for r, _ in first.arms.values()))
+    explained = first.as_json(explain=True)["explain"]
+    assert set(explained) == {"lexical", "semantic"} and explained["lexical"]["rank"] >= 1
+    scores = [r.score for r in answer.results]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
+def test_filters_apply_before_the_top_k_cut(searcher: Searcher, mode: str) -> None:
+    # the best match overall for this query is a commit; with --type code and
+    # --limit 1 the one result must still be the best *code* match
+    code = searcher.search("retry failed requests", mode=mode, limit=1,
+                           filters=Filters(types=("code",)))
+    assert [r.source for r in code.results] == ["net/retry.py:12"]
+    decisions = searcher.search("database", mode=mode, limit=5,
+                                filters=Filters(types=("session.decision",)))
+    assert {r.event_type for r in decisions.results} == {"session.decision"}
+    commits = searcher.search("database", mode=mode, filters=Filters(author="bob"))
+    assert {r.author for r in commits.results} <= {"Bob Builder"}
+    dated = searcher.search("retry", mode=mode,
+                            filters=Filters(since="2024-02-01", until="2024-02-28"))
+    assert dated.results and all("2024-02" in r.timestamp for r in dated.results)
+    folder = searcher.search("database", mode=mode, filters=Filters(path="db"))
+    assert folder.results and all(any(p.startswith("db/") for p in r.paths)
+                                  for r in folder.results)
+
+
+@pytest.mark.parametrize("glob", ["ui/[[]draft]/*", "docs/100%.md", "*.tsx", "'; DROP TABLE x",
+                                  "ui/[draft", "**/*", "db/"])
+def test_path_globs_with_special_characters(searcher: Searcher, glob: str) -> None:
+    answer = searcher.search("page", mode="lexical", filters=Filters(path=glob))
+    if glob in ("ui/[[]draft]/*", "*.tsx", "**/*"):
+        assert "ui/[draft]/page.tsx:1" in sources(answer)
+    if glob == "'; DROP TABLE x":
+        assert answer.results == []
+
+
+@pytest.mark.parametrize("query", ['"foo" OR 1=1 --', "NEAR(", 'unbalanced "quote', "a*b:c^",
+                                   "SELECT * FROM documents; --", "-", "🚀 数据库"])
+@pytest.mark.parametrize("mode", ["lexical", "hybrid"])
+def test_query_syntax_is_never_interpreted(searcher: Searcher, query: str, mode: str) -> None:
+    answer = searcher.search(query, mode=mode, limit=3)
+    assert len(answer.results) <= 3
+
+
+def test_a_huge_query_is_cut_with_a_note(searcher: Searcher) -> None:
+    answer = searcher.search("database " * 1250, limit=2)  # 11,250 characters
+    assert answer.results and any("cut" in n for n in answer.notes)
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t"])
+def test_empty_query_is_a_clear_error(searcher: Searcher, bad: str) -> None:
+    with pytest.raises(KenningError, match="empty"):
+        searcher.search(bad)
+
+
+def test_unknown_type_and_mode_are_clear_errors(searcher: Searcher) -> None:
+    with pytest.raises(KenningError, match="unknown --type 'wiki'"):
+        searcher.search("x", filters=Filters(types=("wiki",)))
+    with pytest.raises(KenningError, match="unknown --mode"):
+        searcher.search("x", mode="fuzzy")
+    with pytest.raises(KenningError, match="--since"):
+        searcher.search("x", filters=Filters(since="last tuesday"))
+
+
+def test_without_embeddings_semantic_says_how_and_hybrid_falls_back(tmp_path: Path) -> None:
+    conn = apsw.Connection(str(scry_corpus.build(tmp_path / "k.db", embed=False)))
+    searcher = Searcher(conn)
+    with pytest.raises(KenningError, match="kenning materialize embeddings"):
+        searcher.search("database", mode="semantic")
+    answer = searcher.search("database")
+    assert answer.mode == "lexical" and answer.results
+    assert "no embeddings" in answer.notes[0]
+
+
+def test_no_search_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(KenningError, match="kenning scrape"):
+        Searcher(apsw.Connection(str(tmp_path / "empty.db")))
+
+
+def test_snippet_centres_on_a_query_word() -> None:
+    body = "intro " * 60 + "the backoff policy doubles the pause " + "tail " * 60
+    text = snippet(body, ["backoff"])
+    assert "backoff" in text and text.startswith("…") and text.endswith("…")
+    assert snippet("short body", ["x"]) == "short body"

@@ -1,0 +1,103 @@
+"""`kenning query decisions-context|collaboration|decision-impact`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from kenning.cli.common import DbOption, JsonOption, RepoOption, out, print_json, resolve_db
+
+query_app = typer.Typer(
+    help="Questions across decisions, commits and authors, answered from the eventlog.",
+    no_args_is_help=True,
+)
+
+LimitOption = typer.Option(None, "--limit", min=0, metavar="N",
+                           help="Show at most N results. Default: all.")
+
+
+def _run(db: Path | None, repo: Path, ask: Callable[[Any], list[dict[str, Any]]]
+         ) -> list[dict[str, Any]]:
+    from kenning.eventlog import database
+
+    conn = database.connect(resolve_db(db, repo), create=False)
+    try:
+        return ask(conn)
+    finally:
+        conn.close()
+
+
+@query_app.command("decisions-context")
+def decisions_context_command(
+    days: int = typer.Option(7, "--days", min=0, help="How many days before each decision."),
+    limit: int | None = LimitOption, db: Path = DbOption, repo: Path = RepoOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Each session decision with the commit messages of the days before it.
+
+    Example:
+
+      kenning query decisions-context --days 7 --limit 10
+    """
+    from kenning import queries
+
+    results = _run(db, repo, lambda c: queries.decisions_context(c, days=days, limit=limit))
+    if as_json:
+        print_json(results)
+        return
+    for d in results:
+        out.print(f"{d['time']}  {d['session']}  {d['text']}", markup=False)
+        for c in d["commits"]:
+            out.print(f"    {c['time']}  {c['sha'][:10]}  {c['subject']}  ({c['author']})",
+                      markup=False)
+
+
+@query_app.command("collaboration")
+def collaboration_command(
+    limit: int | None = LimitOption, db: Path = DbOption, repo: Path = RepoOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Pairs of authors who changed the same files, most shared files first.
+
+    Example:
+
+      kenning query collaboration --limit 20 --json
+    """
+    from kenning import queries
+
+    results = _run(db, repo, lambda c: queries.collaboration(c, limit=limit))
+    if as_json:
+        print_json(results)
+        return
+    for p in results:
+        out.print(f"{p['shared_files']:>5} files  {p['author_name']} <{p['author']}> "
+                  f"({p['author_commits']} commits)  +  {p['other_name']} <{p['other']}> "
+                  f"({p['other_commits']} commits)  e.g. {', '.join(p['files'])}", markup=False)
+
+
+@query_app.command("decision-impact")
+def decision_impact_command(
+    days: int = typer.Option(14, "--days", min=0, help="How many days after each decision."),
+    limit: int | None = LimitOption, db: Path = DbOption, repo: Path = RepoOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Decisions that name files, with the commits of the days after them touching those files.
+
+    Example:
+
+      kenning query decision-impact --days 14 --json
+    """
+    from kenning import queries
+
+    results = _run(db, repo, lambda c: queries.decision_impact(c, days=days, limit=limit))
+    if as_json:
+        print_json(results)
+        return
+    for d in results:
+        out.print(f"{d['time']}  {d['text']}  [{', '.join(d['files'])}]", markup=False)
+        for c in d["commits"]:
+            out.print(f"    {c['time']}  {c['sha'][:10]}  {c['subject']}  "
+                      f"({', '.join(c['files'])})", markup=False)

@@ -10,6 +10,7 @@ import typer
 from kenning.cli.digest import digest_command
 from kenning.cli.eval import eval_command
 from kenning.cli.materialize import materialize_command
+from kenning.cli.query import query_app
 from kenning.cli.recipe import recipe_app
 from kenning.cli.scrape import scrape_command
 from kenning.cli.scry import scry_command
@@ -35,6 +36,7 @@ app.command("materialize")(materialize_command)
 app.command("scry")(scry_command)
 app.command("eval")(eval_command)
 app.add_typer(recipe_app, name="recipe")
+app.add_typer(query_app, name="query")
 
 
 def main() -> None:

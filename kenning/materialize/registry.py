@@ -11,6 +11,9 @@ from kenning.materialize.base import Materializer
 MATERIALIZERS: dict[str, str] = {
     "views": "kenning.materialize.views:ViewsMaterializer",
     "fts": "kenning.materialize.fts:FtsMaterializer",
+    "co_changes": "kenning.materialize.co_changes:CoChangesMaterializer",
+    "expertise": "kenning.materialize.expertise:ExpertiseMaterializer",
+    "signals": "kenning.materialize.signals:SignalsMaterializer",
     "embeddings": "kenning.materialize.embeddings:EmbeddingsMaterializer",
 }
 

@@ -100,7 +100,8 @@ def test_front_matter_shape_rolls_over_midnight() -> None:
         ("decision", "2024-03-06T04:40:00Z", "Key Decisions", "Key the cache by blob id, not path"),
         # 00:20 local is the next day: 2024-03-06 00:20 -05:00
         ("work", "2024-03-06T05:20:00Z", "Work Completed", "Rewrote the cache key function"),
-        ("challenge", "2024-03-06T05:20:00Z", "Challenges Faced", "Old entries had to be invalidated"),
+        ("challenge", "2024-03-06T05:20:00Z", "Challenges Faced",
+         "Old entries had to be invalidated"),
         ("note", last, "Note", "Deploy tomorrow morning."),
         ("decision", last, "Beliefs Captured",
          "cache-by-content: content addresses beat path addresses"),

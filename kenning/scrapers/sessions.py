@@ -34,7 +34,8 @@ from kenning.events import Event, canonical_json, make_event, utc_timestamp
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.sessions_parse import Item, ParsedSession, local_stamp, parse_session
 
-MAX_BYTES = 1 << 20  # longer files are read up to here (a session note is a few KB)
+MAX_BYTES = 256 << 10  # longer files are read up to here (a session note is a few KB;
+# markdown-it needs ~2 s for 256 KB of one-word bullets, the worst case)
 _EXTENSIONS = (".md", ".markdown")
 _SYMLINK = "120000"
 _TAG_SPLIT = re.compile(r"\s*(?:,|\.\.|\s)\s*")

@@ -280,7 +280,7 @@ EXPECTED = {
 
 def facts_of(language: str) -> tuple[list[list[Any]], bool]:
     out, partial = extract(language, (FIXTURES / FILES[language]).read_bytes())
-    return json.loads(out), partial
+    return [[t, k, json.loads(data)] for t, k, data in json.loads(out)], partial
 
 
 @pytest.mark.parametrize("language", sorted(FILES))
@@ -410,7 +410,7 @@ def test_duplicates_keep_source_order() -> None:
 def test_body_excerpt_is_bounded() -> None:
     body = "\n".join(f"    x{i} = {'y' * 80}" for i in range(40))
     out, _ = extract("python", f"def big():\n{body}\n".encode())
-    (payload,) = [p for t, _, p in json.loads(out) if t == "code.function"]
+    (payload,) = [json.loads(p) for t, _, p in json.loads(out) if t == "code.function"]
     excerpt = payload["body_excerpt"]
     assert excerpt.startswith("x0 = y") and len(excerpt) <= 800
     assert excerpt.count("\n") < 15
@@ -422,6 +422,15 @@ def test_syntax_errors_yield_what_parses() -> None:
     keys = [k for t, k, _ in json.loads(out) if t in ("code.function", "code.type")]
     assert partial
     assert "good" in keys and "Fine" in keys
+
+
+def test_payloads_are_canonical_json() -> None:
+    from kenning.events import canonical_json
+
+    for language in FILES:
+        out, _ = extract(language, (FIXTURES / FILES[language]).read_bytes())
+        for _, _, data in json.loads(out):
+            assert data == canonical_json(json.loads(data))
 
 
 def test_undecodable_bytes_do_not_break_extraction() -> None:

@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from kenning.events import Event, make_event, utc_timestamp
+from kenning.events import Event, utc_timestamp
 from kenning.gitrepo import TreeEntry
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.code.cache import ParseCache
@@ -168,13 +167,17 @@ class CodeScraper:
         return out
 
 
-def _events(path: str, when: str, facts: list[list[Any]]) -> list[Event]:
-    """Facts -> events; a repeated (type, name) gets an ordinal in source order (`#2`...)."""
+def _events(path: str, when: str, facts: list[list[str]]) -> list[Event]:
+    """Facts -> events; a repeated (type, name) gets an ordinal in source order (`#2`...).
+
+    Payloads arrive as canonical JSON from the extractor (see extract._canonical)."""
+    if len(when) != 20 or not when.endswith("Z"):
+        raise ValueError(f"timestamp must be YYYY-MM-DDTHH:MM:SSZ, got {when!r}")
     seen: dict[tuple[str, str], int] = {}
     events = []
-    for event_type, key, payload in facts:
+    for event_type, key, data in facts:
         n = seen.get((event_type, key), 0) + 1
         seen[(event_type, key)] = n
         source_id = f"{path}::{key}" if n == 1 else f"{path}::{key}#{n}"
-        events.append(make_event(event_type, when, source_id, path, payload))
+        events.append(Event(event_type, when, source_id, path, data))
     return events

@@ -12,14 +12,17 @@ import json
 import textwrap
 from dataclasses import dataclass, field
 from importlib import resources
+from json.encoder import c_make_encoder  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from tree_sitter import Language as Grammar
 from tree_sitter import Node, Parser, Query, QueryCursor
 
+from kenning.events import canonical_json
 from kenning.scrapers.code.languages import Language, registry, squash, text
 
-EXTRACTOR_VERSION = 1  # bump when the facts a file yields change
+EXTRACTOR_VERSION = 2  # bump when the facts a file yields change
 
 TYPE_KINDS = frozenset({"class", "struct", "enum", "trait", "interface", "union", "module",
                         "alias"})
@@ -85,9 +88,21 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
             payload = {**imp, "line": line, "language": language}
             facts.append(["code.import", f"import:{imp['module']}", payload])
     facts.extend(_calls(lang, calls, src, language))
-    for fact in facts:
+    for fact in facts:  # payloads leave here as canonical JSON: the worker pays for encoding
         fact[2].setdefault("language", language)
+        fact[2] = _canonical(fact[2])
     return json.dumps(facts, ensure_ascii=False, separators=(",", ":")).encode(), root.has_error
+
+
+# kenning.events.canonical_json, minus the encoder set-up that json.dumps repeats per call
+_ENCODER = c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, False) \
+    if c_make_encoder is not None else None
+
+
+def _canonical(payload: dict[str, Any]) -> str:
+    if _ENCODER is None:
+        return canonical_json(payload)
+    return "".join(_ENCODER(payload, 0))
 
 
 def _collect(lang: Language, matches: list[Any], src: bytes) -> tuple[

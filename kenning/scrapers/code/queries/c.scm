@@ -24,4 +24,4 @@
 
 (preproc_include path: (_) @import.module) @import
 
-(call_expression function: (_)) @call
+(call_expression function: (_) @call.name) @call

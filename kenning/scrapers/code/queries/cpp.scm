@@ -36,5 +36,5 @@
 (preproc_include path: (_) @import.module) @import
 (using_declaration) @import
 
-(call_expression function: (_)) @call
+(call_expression function: (_) @call.name) @call
 (new_expression type: (_) @call.name) @call

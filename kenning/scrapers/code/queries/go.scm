@@ -20,4 +20,4 @@
 
 (import_spec name: (_)? @import.alias path: (_) @import.module) @import
 
-(call_expression function: (_)) @call
+(call_expression function: (_) @call.name) @call

@@ -20,4 +20,4 @@
 (import_statement) @import
 (import_from_statement) @import
 
-(call function: (_)) @call
+(call function: (_) @call.name) @call

@@ -19,5 +19,5 @@
 
 (use_declaration argument: (_) @import.module) @import
 
-(call_expression function: (_)) @call
+(call_expression function: (_) @call.name) @call
 (macro_invocation macro: (_) @call.name) @call

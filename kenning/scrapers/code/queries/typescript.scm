@@ -29,5 +29,5 @@
 
 (import_statement source: (string) @import.module) @import
 
-(call_expression function: (_)) @call
+(call_expression function: (_) @call.name) @call
 (new_expression constructor: (_)) @call

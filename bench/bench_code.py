@@ -1,0 +1,118 @@
+"""Code scraper throughput against a bare tree-sitter loop, on one repository.
+
+    .venv/bin/python bench/bench_code.py [REPO] [--languages python,rust,...]
+
+REPO defaults to /tmp/sqlalchemy (a clone of github:sqlalchemy/sqlalchemy).
+In one run, over the same files at HEAD, it measures:
+  (a) bare: tree-sitter parse + kenning's query (all matches) in a plain loop,
+      one core, files already in memory;
+  (b) kenning's code scrape (units + scrape, every event built) with one worker,
+      cold parse cache, reading blobs from git;
+  (c) the same with two workers;
+  (d) the same again with a warm cache (what a `--full` rebuild costs);
+and prints MB/s for each and the ratios. Best of --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+from kenning.gitrepo import GitRepo
+from kenning.scrapers.base import History, ScrapeContext, ScrapeOptions
+
+
+def _files(repo: GitRepo, target: str, languages: set[str]) -> list[tuple[str, str, bytes]]:
+    from kenning.scrapers.code.languages import extension_map, language_of
+
+    extensions = extension_map()
+    entries = [(e, language_of(e.path, extensions)) for e in repo.ls_tree(target)
+               if e.kind == "blob" and e.mode != "120000"]
+    wanted = [(e, lang) for e, lang in entries if lang in languages and (e.size or 0) <= 1_000_000]
+    data = dict(repo.read_blobs(sorted({e.object_id for e, _ in wanted})))
+    return [(e.path, lang, data[e.object_id]) for e, lang in wanted if lang]
+
+
+def bare(files: list[tuple[str, str, bytes]]) -> float:
+    from kenning.scrapers.code.extract import parse_and_query
+
+    started = time.perf_counter()
+    for _path, language, data in files:
+        parse_and_query(language, data)
+    return time.perf_counter() - started
+
+
+def kenning_scrape(repo: GitRepo, target: str, workers: int, cache_dir: str,
+                   languages: set[str]) -> tuple[float, int, int]:
+    from kenning.scrapers import code
+
+    os.environ["XDG_CACHE_HOME"] = cache_dir
+    extra = ()
+    options = ScrapeOptions(code_workers=workers, code_extensions=extra)
+    ctx = ScrapeContext(repo, target, None, options, History)
+    started = time.perf_counter()
+    scraper = code.CodeScraper()
+    units = scraper.units(ctx)
+    events = 0
+    for result in scraper.scrape(ctx, sorted(units)):
+        events += len(result.events)
+    return time.perf_counter() - started, events, scraper.stats.cache_hits
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("repo", nargs="?", default="/tmp/sqlalchemy")
+    parser.add_argument("--languages", default="python")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    languages = set(args.languages.split(","))
+    repo = GitRepo.discover(Path(args.repo))
+    target = repo.head() or ""
+    files = _files(repo, target, languages)
+    total = sum(len(d) for _, _, d in files)
+    mb = total / 1e6
+    print(f"corpus   {args.repo} @ {target[:12]}: {len(files)} files, {mb:.1f} MB "
+          f"({', '.join(sorted(languages))})")
+    print(f"machine  {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    # the scraper parses every supported file; count only the wanted languages' bytes
+    from kenning.scrapers.code import languages as registry
+
+    other = set(registry.registry()) - languages
+    if other:
+        registry.registry.cache_clear()
+        keep = registry.registry()
+        for name in other:
+            keep.pop(name, None)
+
+    bare_s = min(bare(files) for _ in range(args.repeat))
+    results = {}
+    for workers in (1, 2):
+        runs = []
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as cache:
+                runs.append(kenning_scrape(repo, target, workers, cache, languages))
+        results[workers] = min(runs)
+    with tempfile.TemporaryDirectory() as cache:
+        kenning_scrape(repo, target, 2, cache, languages)
+        warm = min(kenning_scrape(repo, target, 2, cache, languages)
+                   for _ in range(args.repeat))
+    print(f"(a) bare parse+query, 1 core     {bare_s:7.2f} s  {mb / bare_s:6.1f} MB/s")
+    for workers, (seconds, events, _) in results.items():
+        print(f"({'b' if workers == 1 else 'c'}) kenning code scrape, {workers} worker"
+              f"{'s' if workers > 1 else ' '}  {seconds:7.2f} s  {mb / seconds:6.1f} MB/s"
+              f"  ({events} events)")
+    print(f"(d) kenning, warm parse cache      {warm[0]:7.2f} s  {mb / warm[0]:6.1f} MB/s"
+          f"  ({warm[2]} cache hits)")
+    one, two = results[1][0], results[2][0]
+    print(f"ratios   kenning 1 worker / bare = {one / bare_s:.2f}x (target <= 2)   "
+          f"bare / kenning 2 workers = {bare_s / two:.2f}x (target > 1)   "
+          f"1 worker / 2 workers = {one / two:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

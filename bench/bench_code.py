@@ -37,30 +37,34 @@ def _files(repo: GitRepo, target: str, languages: set[str]) -> list[tuple[str, s
     return [(e.path, lang, data[e.object_id]) for e, lang in wanted if lang]
 
 
-def bare(files: list[tuple[str, str, bytes]]) -> float:
+def _cpu() -> float:
+    t = os.times()  # this process and every child it waited for (workers, git)
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def bare(files: list[tuple[str, str, bytes]]) -> tuple[float, float]:
     from kenning.scrapers.code.extract import parse_and_query
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     for _path, language, data in files:
         parse_and_query(language, data)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu() - cpu
 
 
 def kenning_scrape(repo: GitRepo, target: str, workers: int, cache_dir: str,
-                   languages: set[str]) -> tuple[float, int, int]:
+                   languages: set[str]) -> tuple[float, int, int, float]:
     from kenning.scrapers import code
 
     os.environ["XDG_CACHE_HOME"] = cache_dir
-    extra = ()
-    options = ScrapeOptions(code_workers=workers, code_extensions=extra)
+    options = ScrapeOptions(code_workers=workers)
     ctx = ScrapeContext(repo, target, None, options, History)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     scraper = code.CodeScraper()
     units = scraper.units(ctx)
     events = 0
     for result in scraper.scrape(ctx, sorted(units)):
         events += len(result.events)
-    return time.perf_counter() - started, events, scraper.stats.cache_hits
+    return time.perf_counter() - started, events, scraper.stats.cache_hits, _cpu() - cpu
 
 
 def main() -> None:
@@ -89,7 +93,7 @@ def main() -> None:
         for name in other:
             keep.pop(name, None)
 
-    bare_s = min(bare(files) for _ in range(args.repeat))
+    bare_s, bare_cpu = min(bare(files) for _ in range(args.repeat))
     results = {}
     for workers in (1, 2):
         runs = []
@@ -101,17 +105,21 @@ def main() -> None:
         kenning_scrape(repo, target, 2, cache, languages)
         warm = min(kenning_scrape(repo, target, 2, cache, languages)
                    for _ in range(args.repeat))
-    print(f"(a) bare parse+query, 1 core     {bare_s:7.2f} s  {mb / bare_s:6.1f} MB/s")
-    for workers, (seconds, events, _) in results.items():
+    print(f"load     {os.getloadavg()[0]:.1f} (1-minute load average: wall times are "
+          "only comparable on an idle machine; CPU seconds are shown too)")
+    print(f"(a) bare parse+query, 1 core     {bare_s:7.2f} s  {mb / bare_s:6.1f} MB/s"
+          f"  cpu {bare_cpu:6.2f} s")
+    for workers, (seconds, events, _, cpu) in results.items():
         print(f"({'b' if workers == 1 else 'c'}) kenning code scrape, {workers} worker"
               f"{'s' if workers > 1 else ' '}  {seconds:7.2f} s  {mb / seconds:6.1f} MB/s"
-              f"  ({events} events)")
+              f"  cpu {cpu:6.2f} s  ({events} events)")
     print(f"(d) kenning, warm parse cache      {warm[0]:7.2f} s  {mb / warm[0]:6.1f} MB/s"
           f"  ({warm[2]} cache hits)")
     one, two = results[1][0], results[2][0]
     print(f"ratios   kenning 1 worker / bare = {one / bare_s:.2f}x (target <= 2)   "
           f"bare / kenning 2 workers = {bare_s / two:.2f}x (target > 1)   "
           f"1 worker / 2 workers = {one / two:.2f}x")
+    print(f"cpu      kenning 1 worker / bare = {results[1][3] / bare_cpu:.2f}x")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import json
 import textwrap
 from dataclasses import dataclass, field
 from importlib import resources
-from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -95,8 +94,9 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
 
 
 # kenning.events.canonical_json, minus the encoder set-up that json.dumps repeats per call
-_ENCODER = c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, False) \
-    if c_make_encoder is not None else None
+_make = getattr(json.encoder, "c_make_encoder", None)
+_ENCODER = _make(None, None, encode_basestring, None, ":", ",", True, False, False) \
+    if _make is not None else None
 
 
 def _canonical(payload: dict[str, Any]) -> str:

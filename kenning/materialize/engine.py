@@ -97,22 +97,28 @@ def materialize_in(conn: apsw.Connection, recipe: Recipe, names: Sequence[str] =
     ensure_state_table(conn)
     selected = _selection(recipe, names)
     head = _journal_head(conn)
-    results = []
+    results: dict[str, RunResult] = {}
+    rebuilds: list[tuple[Materializer, Params, str]] = []
     for name in MATERIALIZERS:
         enabled, params = recipe.materializer(name)
         if not enabled:
             if _drop_disabled(conn, name):
-                results.append(RunResult(name, "dropped", "disabled in the recipe"))
+                results[name] = RunResult(name, "dropped", "disabled in the recipe")
             continue
         if name not in selected:
             continue
         started = time.monotonic()
         m = load(name)
-        result = _run(conn, m, params, head, force=rebuild)
-        result.seconds = time.monotonic() - started
-        results.append(result)
+        outcome = _catch_up(conn, m, params, head, force=rebuild)
+        if isinstance(outcome, str):
+            rebuilds.append((m, params, outcome))
+            continue
+        outcome.seconds = time.monotonic() - started
+        results[name] = outcome
+    for result in _rebuild_together(conn, rebuilds, head):
+        results[result.name] = result
     _prune_journal(conn, recipe)
-    return results
+    return [results[n] for n in MATERIALIZERS if n in results]
 
 
 def freshness(conn: apsw.Connection, recipe: Recipe) -> list[Freshness]:
@@ -146,14 +152,13 @@ def freshness(conn: apsw.Connection, recipe: Recipe) -> list[Freshness]:
 # -- one materializer ------------------------------------------------------------
 
 
-def _run(conn: apsw.Connection, m: Materializer, params: Params, head: int, *,
-         force: bool) -> RunResult:
+def _catch_up(conn: apsw.Connection, m: Materializer, params: Params, head: int, *,
+              force: bool) -> RunResult | str:
+    """Fold the journal since the watermark; or the reason it must be rebuilt instead."""
     state = _state(conn, m.name)
     reason = "--rebuild" if force else _rebuild_reason(conn, m, params, state)
     if reason:
-        added = _rebuild(conn, m, params)
-        _save_state(conn, m, params, head)
-        return RunResult(m.name, "rebuilt", reason, added=added)
+        return reason
     assert state is not None
     watermark = state[3]
     if watermark >= head:
@@ -163,17 +168,12 @@ def _run(conn: apsw.Connection, m: Materializer, params: Params, head: int, *,
         _save_state(conn, m, params, head)
         return RunResult(m.name, "fresh")
     if not m.incremental:
-        n = _rebuild(conn, m, params)
-        _save_state(conn, m, params, head)
-        return RunResult(m.name, "rebuilt", "batch: its inputs changed", added=n)
+        return "batch: its inputs changed"
     events = _read_events(conn, added_ids)
-    folded = len(events) == len(added_ids)  # else the journal and the log disagree
-    if folded and removed:
-        folded = m.remove(conn, removed, params) is not False
-    if not folded:
-        n = _rebuild(conn, m, params)
-        _save_state(conn, m, params, head)
-        return RunResult(m.name, "rebuilt", "a removal it cannot fold", added=n)
+    if len(events) != len(added_ids):
+        return "the journal and the eventlog disagree"
+    if removed and m.remove(conn, removed, params) is False:
+        return "a removal it cannot fold"  # its tables are dropped before the rebuild
     for chunk in _chunks(events, _BATCH):
         m.add(conn, chunk, params)
     _save_state(conn, m, params, head)
@@ -194,14 +194,31 @@ def _rebuild_reason(conn: apsw.Connection, m: Materializer, params: Params,
     return ""
 
 
-def _rebuild(conn: apsw.Connection, m: Materializer, params: Params) -> int:
-    _drop_tables(conn, m.tables())
-    m.create(conn, params)
-    n = 0
-    for chunk in _log_events(conn, m.consumes):
-        m.add(conn, chunk, params)
-        n += len(chunk)
-    return n
+def _rebuild_together(conn: apsw.Connection, rebuilds: list[tuple[Materializer, Params, str]],
+                      head: int) -> list[RunResult]:
+    """Rebuild several materializers in one pass over the log (decoded once, shared)."""
+    if not rebuilds:
+        return []
+    results = []
+    for m, params, reason in rebuilds:
+        started = time.monotonic()
+        _drop_tables(conn, m.tables())
+        m.create(conn, params)
+        results.append(RunResult(m.name, "rebuilt", reason,
+                                 seconds=time.monotonic() - started))
+    consumes = sorted({p for m, _, _ in rebuilds for p in m.consumes})
+    for chunk in _log_events(conn, consumes):
+        for (m, params, _), result in zip(rebuilds, results, strict=True):
+            prefixes = tuple(m.consumes)
+            mine = [e for e in chunk if e.event_type.startswith(prefixes)]
+            if mine:
+                started = time.monotonic()
+                m.add(conn, mine, params)
+                result.seconds += time.monotonic() - started
+                result.added += len(mine)
+    for m, params, _ in rebuilds:
+        _save_state(conn, m, params, head)
+    return results
 
 
 def _drop_tables(conn: apsw.Connection, names: Sequence[str]) -> None:

@@ -92,25 +92,29 @@ class FtsMaterializer:
     def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
         commits = [e for e in events if e.event_type == "git.commit"]
         changed = _count_paths(conn, commits, +1)
+        rows: list[tuple[Any, ...]] = []
+        mentions: list[tuple[str, str]] = []
         for event in events:
             doc = document(event)
             if doc is None:
                 continue
-            tokens: list[str] = []
             paths = doc.paths
             if paths is None:
                 tokens = mentioned_paths(doc.body)
-                conn.executemany("INSERT INTO fts_mentions VALUES (?, ?)",
-                                 [(event.event_id, t) for t in tokens])
+                mentions.extend((event.event_id, t) for t in tokens)
                 paths = _resolve(conn, tokens, event.source_file)
-            search_text = searchable(doc.title, doc.body)
-            conn.execute(
-                "INSERT INTO documents(event_id, kind, event_type, timestamp, source, author,"
-                " paths, title, body, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event.event_id, doc.kind, event.event_type, event.timestamp, doc.source,
-                 doc.author, canonical_json(paths), doc.title, doc.body, search_text))
-            conn.execute("INSERT INTO documents_fts(rowid, title, search_text) "
-                         "VALUES (last_insert_rowid(), ?, ?)", (doc.title, search_text))
+            rows.append((event.event_id, doc.kind, event.event_type, event.timestamp, doc.source,
+                         doc.author, canonical_json(paths), doc.title, doc.body,
+                         searchable(doc.title, doc.body)))
+        row = conn.execute("SELECT coalesce(max(doc_id), 0) FROM documents").fetchone()
+        last = row[0] if row else 0
+        conn.executemany(
+            "INSERT INTO documents(event_id, kind, event_type, timestamp, source, author,"
+            " paths, title, body, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany("INSERT INTO fts_mentions VALUES (?, ?)", mentions)
+        # new rows get doc_ids above the old maximum (INTEGER PRIMARY KEY, no AUTOINCREMENT)
+        conn.execute("INSERT INTO documents_fts(rowid, title, search_text) "
+                     "SELECT doc_id, title, search_text FROM documents WHERE doc_id > ?", (last,))
         _refresh(conn, changed)
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
@@ -172,12 +176,13 @@ def split_identifier(word: str) -> str:
 
 
 def searchable(title: str, body: str) -> str:
-    """Title and body, then every camel-case or snake-case identifier split into words."""
+    """Title and body, then every camelCase identifier split into words (unicode61
+    already splits snake_case on the underscore)."""
     extra: dict[str, None] = {}
-    for word in _IDENT.findall(title + "\n" + body):
-        split = split_identifier(word)
-        if " " in split:
-            extra.setdefault(split, None)
+    for word in dict.fromkeys(_IDENT.findall(title + "\n" + body)):
+        if word[1:] == word[1:].lower() or word == word.upper():
+            continue  # no inner capital, or all capitals: nothing to split
+        extra.setdefault(split_identifier(word), None)
     return "\n".join([title, body, *extra]) if extra else title + "\n" + body
 
 

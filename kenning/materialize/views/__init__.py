@@ -45,6 +45,14 @@ class ViewsMaterializer:
     def __init__(self) -> None:
         self.views = table_views()
         self.consumes = tuple(sorted({t for v in self.views for t in v.event_types}))
+        self._by_type: dict[str, list[TableView]] = {}
+
+    def _views_for(self, event_type: str) -> list[TableView]:
+        views = self._by_type.get(event_type)
+        if views is None:
+            views = [v for v in self.views if _matches(event_type, v.event_types)]
+            self._by_type[event_type] = views
+        return views
 
     def fingerprint(self) -> str:
         """Changes when any composed table's definition changes (forces a rebuild)."""
@@ -59,17 +67,22 @@ class ViewsMaterializer:
             conn.execute(view.ddl)
 
     def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
-        for view in self.views:
-            rows = [row for e in events if _matches(e.event_type, view.event_types)
-                    for row in view.rows(e)]
-            if rows:
-                marks = ",".join("?" * len(rows[0]))
-                conn.executemany(f'INSERT INTO "{view.table}" VALUES ({marks})', rows)
+        rows: dict[str, list[tuple[object, ...]]] = {v.table: [] for v in self.views}
+        for e in events:
+            for view in self._views_for(e.event_type):
+                rows[view.table].extend(view.rows(e))
+        for table, table_rows in rows.items():
+            if table_rows:
+                marks = ",".join("?" * len(table_rows[0]))
+                conn.executemany(f'INSERT INTO "{table}" VALUES ({marks})', table_rows)
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
                params: Params) -> bool:
-        for view in self.views:
-            ids = [(e.event_id,) for e in events if _matches(e.event_type, view.event_types)]
-            if ids:
-                conn.executemany(f'DELETE FROM "{view.table}" WHERE event_id = ?', ids)
+        ids: dict[str, list[tuple[str]]] = {v.table: [] for v in self.views}
+        for e in events:
+            for view in self._views_for(e.event_type):
+                ids[view.table].append((e.event_id,))
+        for table, table_ids in ids.items():
+            if table_ids:
+                conn.executemany(f'DELETE FROM "{table}" WHERE event_id = ?', table_ids)
         return True

@@ -9,6 +9,7 @@ import typer
 
 from kenning.cli.digest import digest_command
 from kenning.cli.eval import eval_command
+from kenning.cli.export import export_command
 from kenning.cli.materialize import materialize_command
 from kenning.cli.query import query_app
 from kenning.cli.recipe import recipe_app
@@ -35,6 +36,7 @@ app.command("status")(status_command)
 app.command("materialize")(materialize_command)
 app.command("scry")(scry_command)
 app.command("eval")(eval_command)
+app.command("export")(export_command)
 app.add_typer(recipe_app, name="recipe")
 app.add_typer(query_app, name="query")
 

@@ -10,6 +10,10 @@ import typer
 from kenning.cli.common import DbOption, JsonOption, RepoOption, out, print_json, warn
 from kenning.errors import KenningError
 
+UNTIL_NOTE = ("--until filters results by time on this database; derived figures "
+              "(co-change, expertise, signals) are as of its last scrape. For the exact "
+              "past: kenning scrape --until DATE --db PATH, then kenning scry --db PATH")
+
 
 def scry_command(
     query: str = typer.Argument(None, metavar="[QUERY]", help="What to look for, in words."),
@@ -64,6 +68,8 @@ def scry_command(
 
         conn = database.connect(db_file, create=False)
         report = file_report(conn, _repo_path(file, root), limit=limit)
+        if until:
+            report.notes.append(UNTIL_NOTE)
         if as_json:
             print_json(report.as_json())
         else:
@@ -80,6 +86,8 @@ def scry_command(
                       path=path)
     answer = Searcher(conn, rrf_k=_rrf_k(root)).search(query, mode=mode, filters=filters,
                                                        limit=limit)
+    if until:
+        answer.notes.append(UNTIL_NOTE)
     for note in answer.notes:
         warn(note)
     if as_json:

@@ -27,7 +27,7 @@ def test_not_a_git_repository(tmp_path: Path, kenning) -> None:
 
 def test_an_empty_repository_gives_an_empty_log_and_exit_0(tmp_path: Path, kenning) -> None:
     RepoBuilder(tmp_path / "empty")
-    proc = kenning("scrape", cwd=tmp_path / "empty")
+    proc = kenning("scrape", "--no-embed", cwd=tmp_path / "empty")
     assert "no commits yet" in proc.stderr
     digest = kenning("digest", "--json", cwd=tmp_path / "empty")
     assert '"events": 0' in digest.stdout
@@ -38,7 +38,7 @@ def test_a_shallow_clone_works_with_a_warning(history_repo: Path, tmp_path: Path
     shallow = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "3", f"file://{history_repo}",
                     str(shallow)], check=True)
-    proc = kenning("scrape", cwd=shallow)
+    proc = kenning("scrape", "--no-embed", cwd=shallow)
     assert "shallow clone" in proc.stderr and "incomplete" in proc.stderr
     assert kenning("verify", cwd=shallow).returncode == 0
 
@@ -56,7 +56,7 @@ def test_bad_until_values(history_repo: Path, kenning, until: str, expected: str
 
 
 def _scraped(repo: Path, kenning) -> Path:
-    kenning("scrape", "git", cwd=repo)
+    kenning("scrape", "git", "--no-materialize", cwd=repo)
     return repo / ".kenning" / "kenning.db"
 
 
@@ -85,7 +85,7 @@ def test_a_locked_database(history_repo: Path, kenning) -> None:
     holder = apsw.Connection(str(db))
     holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     try:
-        proc = kenning("scrape", "--full", cwd=history_repo, check=False,
+        proc = kenning("scrape", "--full", "--no-embed", cwd=history_repo, check=False,
                        env={"KENNING_LOCK_TIMEOUT": "0.2"})
         _one_line_error(proc, "is locked by another kenning process")
     finally:

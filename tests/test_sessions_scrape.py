@@ -104,7 +104,8 @@ def test_malformed_files_warn_once_each_and_never_stop_the_scrape(tmp_path: Path
         f"{S}/yaml.md": "---\nid: [oops\n---\n## Key Decisions\n- still read\n",
         f"{S}/plain.md": "no headings at all\n",
         f"{S}/binary.md": b"\x00\x01\x02# Session: b\n## Key Decisions\n- bin\n\n\xff\xfe\n",
-        f"{S}/huge.md": "# Session: huge\n## Work Completed\n" + "- item\n" * 800_000,
+        f"{S}/huge.md": "# Session: huge\n## Work Completed\n" + ("- " + "word " * 200 + "\n")
+        * 5_000,  # 5 MB
         f"{S}/empty-heading.md": "# Session: e\n## Key Decisions\n\n## Goals\n- [ ] g\n",
         f"{S}/fence.md": "# Session: f\n## Key Decisions\n- d\n```\n## Patterns Observed\n- p\n",
     }
@@ -281,3 +282,17 @@ def test_cli_scrape_writes_session_events(session_repo: RepoBuilder, kenning: Ru
                    cwd=session_repo.path)
     assert json.loads(proc.stdout)["warnings"] == []
     assert {sf for *_, sf, _ in session_events(db)} == {"docs/notes.md"}
+
+
+def test_process_count_does_not_change_the_eventlog(tmp_path: Path) -> None:
+    """Enough files for the process pool: one worker and two give the same log (I1)."""
+    r = RepoBuilder(tmp_path / "repo")
+    names = (*session_fixture.NOTES, "init.md")
+    r.commit("many notes", "2024-03-08T18:00:00+00:00", {
+        f"{S}/{n:03d}-{name}": session_fixture.note(name) + f"\n## Notes\n- copy {n}\n"
+        for n in range(70) for name in names[n % len(names):][:1]})
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    run(r.path, one, options=ScrapeOptions(code_workers=1))
+    run(r.path, two, options=ScrapeOptions(code_workers=2))
+    assert len({e[3] for e in session_events(one)}) == 70
+    assert digest_of(one) == digest_of(two)

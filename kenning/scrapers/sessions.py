@@ -23,8 +23,11 @@ earlier than the one before it is on the next day.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import re
+import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -71,27 +74,49 @@ class SessionScraper:
             return fallback[0]
 
         blobs = dict(ctx.repo.read_blobs(sorted({s.blob for s in wanted if s.blob})))
+        jobs: list[_Job] = []
         for src in wanted:
-            if src.blob is None:
-                data: bytes | None = _read_disk(ctx.repo.root, src.path)
-            else:
-                data = blobs.get(src.blob)
+            data = _read_disk(ctx.repo.root, src.path) if src.blob is None else blobs.get(src.blob)
             if data is None:
                 ctx.warn(f"{src.path}:1: cannot be read")
                 yield UnitResult(src.path, [], "error:unreadable")
-                continue
-            events, problems = session_events(src.path, data, fallback_start(src.path),
-                                              history.tags)
+            else:
+                jobs.append((src.path, data, fallback_start(src.path)))
+        workers = ctx.options.code_workers if len(jobs) >= _PARALLEL_FROM else 1
+        for path, events, problems in _events_all(jobs, history.tags, workers):
             if problems:
                 line, reason = problems[0]
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-                ctx.warn(f"{src.path}:{line}: {reason}{more}")
-            yield UnitResult(src.path, events, "partial" if problems else "ok")
+                ctx.warn(f"{path}:{line}: {reason}{more}")
+            yield UnitResult(path, events, "partial" if problems else "ok")
 
     def _sources(self, ctx: ScrapeContext) -> dict[str, _Source]:
         if self._plan is None:
             self._plan = _plan(ctx)
         return self._plan
+
+
+_Job = tuple[str, bytes, str]  # path, content, fallback start time
+_Done = tuple[str, list[Event], list[tuple[int, str]]]
+_PARALLEL_FROM = 64  # files; below this a process pool costs more than it saves
+_BATCH = 32
+
+
+def _events_batch(batch: list[_Job], tags: dict[str, str]) -> list[_Done]:
+    return [(path, *session_events(path, data, start, tags)) for path, data, start in batch]
+
+
+def _events_all(jobs: list[_Job], tags: dict[str, str], workers: int) -> Iterator[_Done]:
+    """Events of every job, in job order, across `workers` processes (output is the same)."""
+    batches = [jobs[i:i + _BATCH] for i in range(0, len(jobs), _BATCH)]
+    if workers <= 1 or len(batches) < 2:
+        for batch in batches:
+            yield from _events_batch(batch, tags)
+        return
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        for done in pool.map(_events_batch, batches, [tags] * len(batches)):
+            yield from done
 
 
 def _plan(ctx: ScrapeContext) -> dict[str, _Source]:

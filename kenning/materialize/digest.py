@@ -305,7 +305,9 @@ def _first_event_lines(conn: apsw.Connection, was: list[str], now: list[str]) ->
         row = conn.execute("SELECT event_type, timestamp, source_id, source_file, data "
                            "FROM eventlog ORDER BY seq LIMIT 1 OFFSET ?", (seq - 1,)).fetchone()
         event = Event(*row)
-        lines.append(f"  now:      event {now[seq - 1]} {event.canonical()[:300]}")
+        lines.append(f"  now:      event {now[seq - 1]}: {event.event_type} {event.timestamp} "
+                     f"{event.source_id} {event.source_file or ''}".rstrip())
+        lines.append(f"            data {event.data[:4000]}")
     else:
         lines.append("  now:      (no event: the log ends here)")
     return lines

@@ -71,7 +71,18 @@ class NumpyEncoder:
         from tokenizers import Tokenizer
 
         path = path or model_path()
-        self.w = read_safetensors(path / "model.safetensors")
+        mapped = read_safetensors(path / "model.safetensors")
+        # Only the word-embedding rows a query uses are read from the map; the layer
+        # matrices (22 MB) are copied into RAM, dense ones pre-transposed: matmul on a
+        # memory-mapped, transposed view is many times slower.
+        self.w: dict[str, np.ndarray] = {}
+        for name, tensor in mapped.items():
+            if name == "embeddings.word_embeddings.weight":
+                self.w[name] = tensor
+            elif name.endswith(".weight") and tensor.ndim == 2 and name.startswith("encoder."):
+                self.w[name] = np.ascontiguousarray(tensor.T)
+            else:
+                self.w[name] = np.array(tensor)
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -108,7 +119,7 @@ class NumpyEncoder:
             p = f"encoder.layer.{n}."
 
             def dense(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
-                return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+                return h @ w[p + name + ".weight"] + w[p + name + ".bias"]  # (in, out)
 
             def split(h: np.ndarray) -> np.ndarray:
                 return h.reshape(batch, length, self.heads, head_dim).transpose(0, 2, 1, 3)

@@ -53,7 +53,7 @@ def search(conn: apsw.Connection, text: str, filters: Filters,
     if match is None:
         return []
     condition, params = where(conn, filters)
-    sql = (f"SELECT d.doc_id, -bm25(documents_fts) AS score FROM documents_fts "
+    sql = (f"SELECT d.doc_id, -bm25(documents_fts, 2.0, 1.0) AS score FROM documents_fts "
            f"JOIN documents d ON d.doc_id = documents_fts.rowid "
            f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.doc_id LIMIT ?")
     args: list[Any] = [match, *params, limit]

@@ -1,0 +1,140 @@
+"""scry latency: lexical and hybrid from the shell (cold), and warm in-process.
+
+    .venv/bin/python -m bench.bench_scry [--docs 100000] [--repeat 5]
+
+Builds a database with N searchable documents (one per event: commit-, note-
+and code-like texts drawn Zipf-like from a 20,000-word vocabulary, seeded) and
+unit vectors, through
+the real `documents` / FTS5 / `embeddings` tables, then prints in one run:
+- baselines: `python -c pass`, `python -m kenning --help`, `import sentence_transformers`;
+- `kenning scry --mode lexical` and `kenning scry` (hybrid, cold: a fresh
+  process that loads the numpy query encoder and the vectors);
+- warm per-query latency of each mode in one process (a Searcher reused).
+Medians of --repeat runs. Vectors are random (latency does not depend on them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import apsw
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+_WORDS = ("database cache retry backoff parser session decision entity spawn world render "
+         "config merge branch commit index search vector query token model schema store "
+         "journal watermark rebuild incremental signal decay expert owner file path glob "
+         "error timeout network request response client server thread lock queue worker "
+         "event log order digest verify scrape recipe materialize table view column")
+WORDS = _WORDS.split()
+QUERIES = ["retry the request with backoff", "why did we drop the cache", "parser tokens",
+           "schema migration for the store", "who owns the network client",
+           "lock timeout in the worker queue", "vector search over embeddings",
+           "rebuild after a recipe change"]
+
+
+def build(path: Path, docs: int) -> None:
+    from kenning.eventlog import database
+    from kenning.materialize.embeddings import EmbeddingsMaterializer
+    from kenning.materialize.fts import FtsMaterializer, searchable
+
+    rng = random.Random(7)
+    vrng = np.random.default_rng(7)
+    # project words first, then made-up identifiers; word i drawn with weight 1/(i+1)
+    vocab = list(WORDS) + [f"w{i}{chr(97 + i % 26)}x" for i in range(20_000 - len(WORDS))]
+    weights = [1.0 / (i + 1) for i in range(len(vocab))]
+
+    def words(k: int) -> str:
+        return " ".join(rng.choices(vocab, weights, k=k))
+
+    conn = database.connect(path, create=True)
+    with database.write_transaction(conn, path):
+        database.ensure_schema(conn)
+        FtsMaterializer().create(conn, {})
+        EmbeddingsMaterializer().create(conn, {})
+        kinds = [("commit", "git.commit"), ("session", "session.decision"),
+                 ("code", "code.function")]
+        rows, fts, vecs = [], [], []
+        for n in range(docs):
+            kind, etype = kinds[n % 3]
+            title = words(6)
+            body = title + "\n" + words(rng.randint(10, 60))
+            ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1.6e9 + n * 600))
+            paths = json.dumps([f"src/m{n % 500}/f{n % 37}.py"])
+            text = searchable(title, body)
+            rows.append((n + 1, f"e{n:08d}", kind, etype, ts, f"s{n}", "Alice" if n % 2 else
+                         "Bob", paths, title, body, text))
+            fts.append((n + 1, title, text))
+            v = vrng.standard_normal(384).astype(np.float32)
+            vecs.append((f"e{n:08d}", "bench", "h", (v / np.linalg.norm(v)).tobytes()))
+        conn.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO documents_fts(rowid, title, search_text) VALUES (?,?,?)",
+                         fts)
+        conn.executemany("INSERT INTO embeddings VALUES (?,?,?,?)", vecs)
+    conn.close()
+
+
+def shell(cmd: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=ENV, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        started = time.perf_counter()
+        build(db, args.docs)
+        print(f"built {args.docs:,} documents + vectors in {time.perf_counter() - started:.1f}s "
+              f"({db.stat().st_size / 1e6:.0f} MB)")
+        py = [sys.executable]
+        k = [*py, "-m", "kenning"]
+        base = shell([*py, "-c", "pass"], args.repeat)
+        helps = shell([*k, "--help"], args.repeat)
+        st_import = shell([*py, "-c", "import sentence_transformers"], min(args.repeat, 3))
+        print(f"baseline  python -c pass                 {base * 1000:8.0f} ms")
+        print(f"baseline  kenning --help                 {helps * 1000:8.0f} ms")
+        print(f"baseline  import sentence_transformers   {st_import * 1000:8.0f} ms")
+        q = QUERIES[0]
+        lex = shell([*k, "scry", q, "--mode", "lexical", "--db", str(db)], args.repeat)
+        hyb = shell([*k, "scry", q, "--db", str(db)], args.repeat)
+        sem = shell([*k, "scry", q, "--mode", "semantic", "--db", str(db)], args.repeat)
+        print(f"shell     scry --mode lexical            {lex * 1000:8.0f} ms  (target < 300)")
+        print(f"shell     scry (hybrid, cold)            {hyb * 1000:8.0f} ms  (target < 1500; "
+              f"{hyb / st_import:.2f}x the sentence-transformers import alone)")
+        print(f"shell     scry --mode semantic (cold)    {sem * 1000:8.0f} ms")
+
+        from kenning.scry.search import Searcher
+
+        searcher = Searcher(apsw.Connection(str(db)))
+        for mode in ("lexical", "semantic", "hybrid"):
+            searcher.search(q, mode=mode)  # load once
+            times = []
+            for _ in range(args.repeat):
+                for query in QUERIES:
+                    start = time.perf_counter()
+                    searcher.search(query, mode=mode)
+                    times.append((time.perf_counter() - start) * 1000)
+            print(f"warm      {mode:<9} per query  p50 {statistics.median(times):6.1f} ms  "
+                  f"p95 {np.percentile(times, 95):6.1f} ms  (target hybrid < 50)")
+
+
+if __name__ == "__main__":
+    main()

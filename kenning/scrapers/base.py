@@ -10,9 +10,9 @@ incremental scrapes that equal a full scrape (invariant I2).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-import json
 from typing import Any, Protocol
 
 from kenning.events import Event, canonical_json

@@ -38,13 +38,23 @@ _TAG_PREFIX = "tag/"
 class GitScraper:
     name = "git"
 
+    def __init__(self) -> None:
+        self._commits: list[str] | None = None
+        self._first_parent: set[str] | None = None
+
+    def _history(self, ctx: ScrapeContext) -> tuple[list[str], set[str]]:
+        """Every commit reachable from the target, and its first-parent chain (read once)."""
+        if self._commits is None or self._first_parent is None:
+            self._commits = ctx.repo.rev_list(ctx.target)
+            self._first_parent = set(ctx.repo.rev_list(ctx.target, first_parent=True))
+        return self._commits, self._first_parent
+
     def units(self, ctx: ScrapeContext) -> dict[str, str]:
         repo, target = ctx.repo, ctx.target
-        first_parent = set(repo.rev_list(target, first_parent=True))
+        commits, first_parent = self._history(ctx)
         mailmap = _mailmap_blob(repo, target)
         units = {
-            sha: f"{'fp' if sha in first_parent else 'side'}:{mailmap}"
-            for sha in repo.rev_list(target)
+            sha: f"{'fp' if sha in first_parent else 'side'}:{mailmap}" for sha in commits
         }
         for tag in _tags(repo, reachable=units):
             units[_TAG_PREFIX + tag["name"]] = f"{tag['object']}:{mailmap}"
@@ -53,9 +63,9 @@ class GitScraper:
     def scrape(self, ctx: ScrapeContext, units: Sequence[str]) -> Iterator[UnitResult]:
         repo, target = ctx.repo, ctx.target
         mailmap = Mailmap(_read_mailmap(repo, target))
-        first_parent = set(repo.rev_list(target, first_parent=True))
+        commits, first_parent = self._history(ctx)
         wanted = {u for u in units if not u.startswith(_TAG_PREFIX)}
-        everything = len(wanted) == len(repo.rev_list(target))
+        everything = len(wanted) == len(commits)
         merge_files = _first_parent_merge_files(
             repo, target if everything else sorted(wanted & first_parent)
         )

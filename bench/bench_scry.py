@@ -26,7 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import apsw
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,13 +96,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--db", type=Path, default=None,
+                        help="keep the generated database here and reuse it next time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
-        started = time.perf_counter()
-        build(db, args.docs)
-        print(f"built {args.docs:,} documents + vectors in {time.perf_counter() - started:.1f}s "
-              f"({db.stat().st_size / 1e6:.0f} MB)")
+        db = args.db or Path(tmp) / "bench.db"
+        if not db.exists():
+            started = time.perf_counter()
+            build(db, args.docs)
+            print(f"built {args.docs:,} documents + vectors in "
+                  f"{time.perf_counter() - started:.1f}s ({db.stat().st_size / 1e6:.0f} MB)")
         py = [sys.executable]
         k = [*py, "-m", "kenning"]
         base = shell([*py, "-c", "pass"], args.repeat)
@@ -121,9 +123,10 @@ def main() -> None:
               f"{hyb / st_import:.2f}x the sentence-transformers import alone)")
         print(f"shell     scry --mode semantic (cold)    {sem * 1000:8.0f} ms")
 
+        from kenning.eventlog import database
         from kenning.scry.search import Searcher
 
-        searcher = Searcher(apsw.Connection(str(db)))
+        searcher = Searcher(database.connect(db, create=False))
         for mode in ("lexical", "semantic", "hybrid"):
             searcher.search(q, mode=mode)  # load once
             times = []

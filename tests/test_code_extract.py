@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kenning.scrapers.code.extract import extract
+from kenning.scrapers.code.extract import decode_facts, extract
 from kenning.scrapers.code.languages import extension_map, language_of
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "code"
@@ -280,7 +280,7 @@ EXPECTED = {
 
 def facts_of(language: str) -> tuple[list[list[Any]], bool]:
     out, partial = extract(language, (FIXTURES / FILES[language]).read_bytes())
-    return [[t, k, json.loads(data)] for t, k, data in json.loads(out)], partial
+    return [[t, k, json.loads(data)] for t, k, data in decode_facts(out)], partial
 
 
 @pytest.mark.parametrize("language", sorted(FILES))
@@ -410,7 +410,7 @@ def test_duplicates_keep_source_order() -> None:
 def test_body_excerpt_is_bounded() -> None:
     body = "\n".join(f"    x{i} = {'y' * 80}" for i in range(40))
     out, _ = extract("python", f"def big():\n{body}\n".encode())
-    (payload,) = [json.loads(p) for t, _, p in json.loads(out) if t == "code.function"]
+    (payload,) = [json.loads(p) for t, _, p in decode_facts(out) if t == "code.function"]
     excerpt = payload["body_excerpt"]
     assert excerpt.startswith("x0 = y") and len(excerpt) <= 800
     assert excerpt.count("\n") < 15
@@ -419,7 +419,7 @@ def test_body_excerpt_is_bounded() -> None:
 def test_syntax_errors_yield_what_parses() -> None:
     src = b"def good(a):\n    return a\n\ndef broken(:\n    pass\n\nclass Fine:\n    pass\n"
     out, partial = extract("python", src)
-    keys = [k for t, k, _ in json.loads(out) if t in ("code.function", "code.type")]
+    keys = [k for t, k, _ in decode_facts(out) if t in ("code.function", "code.type")]
     assert partial
     assert "good" in keys and "Fine" in keys
 
@@ -429,12 +429,12 @@ def test_payloads_are_canonical_json() -> None:
 
     for language in FILES:
         out, _ = extract(language, (FIXTURES / FILES[language]).read_bytes())
-        for _, _, data in json.loads(out):
+        for _, _, data in decode_facts(out):
             assert data == canonical_json(json.loads(data))
 
 
 def test_undecodable_bytes_do_not_break_extraction() -> None:
     out, _ = extract("python", b"def caf\xe9():\n    return '\xff\xfe'\n\ndef ok():\n    pass\n")
-    keys = [k for t, k, _ in json.loads(out) if t == "code.function"]
+    keys = [k for t, k, _ in decode_facts(out) if t == "code.function"]
     assert "ok" in keys
-    assert json.loads(out)  # valid JSON whatever the bytes were
+    assert all(json.loads(p) for _, _, p in decode_facts(out))  # valid whatever the bytes

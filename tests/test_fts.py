@@ -12,14 +12,11 @@ from hypothesis import strategies as st
 from fixtures.builder import BOB, RepoBuilder
 from kenning.eventlog import database
 from kenning.gitrepo import GitRepo
-from kenning.materialize.fts import (
-    SearchFilters,
-    match_expression,
-    mentioned_paths,
-    search,
-    split_identifier,
-)
+from kenning.materialize.fts import mentioned_paths, split_identifier
 from kenning.pipeline import update
+from kenning.scry.filters import Filters
+from kenning.scry.lexical import fts_query
+from kenning.scry.lexical import search as lexical_search
 
 SESSION = """# Session: entity work
 **ID**: 20240305-091500
@@ -51,9 +48,15 @@ def search_db(tmp_path_factory: pytest.TempPathFactory) -> apsw.Connection:
     return database.connect(db, create=False)
 
 
-def subjects(conn: apsw.Connection, hits: list[tuple[str, float]]) -> list[str]:
-    return [conn.execute("SELECT title FROM documents WHERE event_id = ?", (eid,)).fetchone()[0]
-            for eid, _ in hits]
+def search(conn: apsw.Connection, query: str, limit: int = 20,
+           filters: Filters | None = None) -> list[tuple[int, float]]:
+    """The lexical arm of scry: (doc_id, -bm25), best first."""
+    return lexical_search(conn, query, filters or Filters(), limit)
+
+
+def subjects(conn: apsw.Connection, hits: list[tuple[int, float]]) -> list[str]:
+    return [conn.execute("SELECT title FROM documents WHERE doc_id = ?", (doc,)).fetchone()[0]
+            for doc, _ in hits]
 
 
 def test_split_identifiers() -> None:
@@ -77,11 +80,11 @@ def test_one_index_across_kinds(search_db: apsw.Connection) -> None:
     assert kinds["commit"] == 4
     assert kinds.get("session", 0) >= 2
     hits = search(search_db, "spawn", limit=10)
-    found_kinds = {search_db.execute("SELECT kind FROM documents WHERE event_id = ?",
-                                     (eid,)).fetchone()[0] for eid, _ in hits}
+    found_kinds = {search_db.execute("SELECT kind FROM documents WHERE doc_id = ?",
+                                     (doc,)).fetchone()[0] for doc, _ in hits}
     assert {"commit", "session"} <= found_kinds
     scores = [score for _, score in hits]
-    assert scores == sorted(scores)  # best (lowest bm25) first
+    assert scores == sorted(scores, reverse=True)  # best (highest -bm25) first
 
 
 def test_session_item_paths_name_known_files_else_the_session(
@@ -107,15 +110,15 @@ def test_commit_documents(search_db: apsw.Connection) -> None:
 def test_filters_apply_before_the_limit(search_db: apsw.Connection) -> None:
     def titles(**kw: object) -> list[str]:
         return subjects(search_db, search(search_db, "spawn world", limit=1,
-                                          filters=SearchFilters(**kw)))  # type: ignore[arg-type]
+                                          filters=Filters(**kw)))  # type: ignore[arg-type]
 
-    assert titles(kinds=("session",)) == ["Keep spawn logic in `src/world.py`, not in the ECS core"]
+    assert titles(types=("session",)) == ["Keep spawn logic in `src/world.py`, not in the ECS core"]
     assert titles(author="bob") == ["Fix spawn_entity when the world is empty"]
-    assert titles(until="2024-03-01T23:59:59Z") == ["Add SpawnEntity to the world"]
-    assert titles(since="2024-03-02T00:00:00Z", kinds=("commit",)) == [
+    assert titles(until="2024-03-01") == ["Add SpawnEntity to the world"]
+    assert titles(since="2024-03-02", types=("commit",)) == [
         "Fix spawn_entity when the world is empty"]
-    assert titles(path_glob="docs/*") == []
-    assert titles(event_types=("session.decision",), path_glob="src/*") == [
+    assert titles(path="docs/*") == []
+    assert titles(types=("session.decision",), path="src/*") == [
         "Keep spawn logic in `src/world.py`, not in the ECS core"]
 
 
@@ -127,7 +130,7 @@ HOSTILE = ['"foo" OR 1=1 --', "NEAR(", 'NEAR("a" "b", 3)', '"unbalanced', "'", "
 
 @pytest.mark.parametrize("query", HOSTILE)
 def test_hostile_queries_never_raise(search_db: apsw.Connection, query: str) -> None:
-    hits = search(search_db, query, limit=5, filters=SearchFilters(path_glob="[*"))
+    hits = search(search_db, query, limit=5, filters=Filters(path="[*"))
     assert isinstance(hits, list)
     search(search_db, query, limit=5)
 
@@ -137,7 +140,7 @@ def test_hostile_queries_never_raise(search_db: apsw.Connection, query: str) -> 
 @given(st.text(max_size=200))
 def test_any_text_is_a_safe_query(search_db: apsw.Connection, query: str) -> None:
     search(search_db, query, limit=3)
-    expression = match_expression(query)
+    expression = fts_query(query) or ""
     assert expression.count('"') % 2 == 0
 
 

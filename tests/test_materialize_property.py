@@ -24,9 +24,10 @@ from fixtures.builder import ALICE, BOB, CAROL, RepoBuilder
 from kenning.eventlog import database
 from kenning.gitrepo import GitRepo
 from kenning.materialize.engine import materialize
-from kenning.materialize.fts import search
 from kenning.materialize.registry import MATERIALIZERS, load
 from kenning.pipeline import update
+from kenning.scry.filters import Filters
+from kenning.scry.lexical import search
 from tests.test_materialize import test_recipe
 
 START = dt.datetime(2024, 1, 1, 10, 0, tzinfo=dt.UTC)
@@ -148,8 +149,10 @@ def snapshot(conn: apsw.Connection, names: list[str]) -> dict[str, Any]:
             result[f"{name}.{table}"] = sorted((tuple(_norm(v) for v in row) for row in rows),
                                                key=repr)
     if "fts" in names:
-        result["fts.search"] = [(eid, round(score, 9)) for eid, score in
-                                search(conn, "spawn entity world café docs", limit=50)]
+        hits = search(conn, "spawn entity world café docs", Filters(), 50)
+        result["fts.search"] = [  # doc_id is a local handle: compare event ids
+            (conn.execute("SELECT event_id FROM documents WHERE doc_id = ?", (doc,)).fetchone()[0],
+             round(score, 9)) for doc, score in hits]
     return result
 
 

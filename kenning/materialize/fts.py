@@ -14,7 +14,6 @@ the result depends only on the final log, never on arrival order (I3).
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -269,82 +268,3 @@ def _refresh(conn: apsw.Connection, changed: set[str]) -> None:
         paths = _resolve(conn, mine, source_file[0] if source_file else None)
         conn.execute("UPDATE documents SET paths = ? WHERE event_id = ?",
                      (canonical_json(paths), event_id))
-
-
-# -- searching -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    kinds: tuple[str, ...] = ()  # 'commit', 'session', 'code'
-    event_types: tuple[str, ...] = ()  # exact event types
-    since: str | None = None  # UTC timestamps, inclusive
-    until: str | None = None
-    author: str | None = None  # case-insensitive substring of the author name
-    path_glob: str | None = None  # any of the document's paths matches (SQLite GLOB)
-
-
-_MAX_TERMS = 32
-
-
-def match_expression(query: str) -> str:
-    """Arbitrary user text as a safe FTS5 query: every word quoted, any word may match.
-
-    Only runs of word characters survive, each inside double quotes, so FTS5
-    syntax (`NEAR(`, `OR`, `*`, `"`, `-`, `:`) in the text is never interpreted.
-    A camel-case word also matches its split form ("SpawnEntity" | "spawn entity").
-    """
-    groups: dict[str, str] = {}
-    for word in re.findall(r"\w+", query):
-        if not re.search(r"[^\W_]", word) or word.lower() in groups:
-            continue
-        alternatives = [f'"{word}"']
-        split = split_identifier(word)
-        if " " in split:
-            alternatives.append(f'"{split}"')
-        groups[word.lower()] = (alternatives[0] if len(alternatives) == 1
-                                else "(" + " OR ".join(alternatives) + ")")
-        if len(groups) >= _MAX_TERMS:
-            break
-    return " OR ".join(groups.values())
-
-
-def search(conn: apsw.Connection, query: str, limit: int = 20,
-           filters: SearchFilters | None = None) -> list[tuple[str, float]]:
-    """(event_id, bm25) of the best matches, best first (FTS5 bm25: lower is better).
-
-    Filters apply before the limit. Returns [] for a query with no words."""
-    expression = match_expression(query)
-    if not expression or limit <= 0:
-        return []
-    f = filters or SearchFilters()
-    where = ["documents_fts MATCH ?"]
-    args: list[Any] = [expression]
-    if f.kinds:
-        where.append(f"d.kind IN ({','.join('?' * len(f.kinds))})")
-        args.extend(f.kinds)
-    if f.event_types:
-        where.append(f"d.event_type IN ({','.join('?' * len(f.event_types))})")
-        args.extend(f.event_types)
-    if f.since:
-        where.append("d.timestamp >= ?")
-        args.append(f.since)
-    if f.until:
-        where.append("d.timestamp <= ?")
-        args.append(f.until)
-    if f.author:
-        where.append("instr(lower(coalesce(d.author, '')), lower(?)) > 0")
-        args.append(f.author)
-    if f.path_glob:
-        where.append("EXISTS (SELECT 1 FROM json_each(d.paths) WHERE value GLOB ?)")
-        args.append(f.path_glob)
-    sql = ("SELECT d.event_id, bm25(documents_fts, 2.0, 1.0) AS score "
-           "FROM documents_fts JOIN documents d ON d.doc_id = documents_fts.rowid "
-           f"WHERE {' AND '.join(where)} ORDER BY score, d.event_id LIMIT ?")
-    return [(eid, float(score)) for eid, score in conn.execute(sql, (*args, int(limit)))]
-
-
-def documents_json(paths: str) -> list[str]:
-    """The `paths` column decoded (a JSON array of repository paths)."""
-    value = json.loads(paths)
-    return [str(p) for p in value]

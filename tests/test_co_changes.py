@@ -13,36 +13,22 @@ from hypothesis import strategies as st
 
 from fixtures import cochange
 from kenning.gitrepo import GitRepo
-from kenning.materialize.base import EVENT_COLUMNS, StoredEvent
+from kenning.materialize.base import StoredEvent
 from kenning.materialize.co_changes import CoChangesMaterializer
 from kenning.scrape import scrape
+from tests import materializer_helpers as helpers
+from tests.materializer_helpers import build_shuffled, cochange_log
 
 D = "2024-03-{:02d}T12:00:00Z".format
 
 
 @pytest.fixture(scope="module")
 def events(tmp_path_factory: pytest.TempPathFactory) -> list[StoredEvent]:
-    root = tmp_path_factory.mktemp("cochange")
-    cochange.build(root / "repo")
-    scrape(GitRepo.discover(root / "repo"), root / "kenning.db")
-    return read_log(root / "kenning.db")
-
-
-def read_log(db: Path) -> list[StoredEvent]:
-    conn = apsw.Connection(str(db))
-    try:
-        return [StoredEvent.from_row(r) for r in
-                conn.execute(f"SELECT {EVENT_COLUMNS} FROM eventlog ORDER BY seq")]
-    finally:
-        conn.close()
+    return cochange_log(tmp_path_factory.mktemp("cochange"))
 
 
 def build(events: list[StoredEvent], params: dict[str, Any]) -> apsw.Connection:
-    conn = apsw.Connection(":memory:")
-    m = CoChangesMaterializer()
-    m.create(conn, params)
-    m.add(conn, events, params)
-    return conn
+    return helpers.build(CoChangesMaterializer(), events, params)
 
 
 def rows(conn: apsw.Connection, table: str) -> list[tuple[Any, ...]]:
@@ -185,15 +171,7 @@ def test_any_arrival_order_and_removals_equal_a_rebuild(events: list[StoredEvent
     expected = snapshot(build(events, params))
     rnd = random.Random(seed)
     m = CoChangesMaterializer()
-    conn = apsw.Connection(":memory:")
-    m.create(conn, params)
-    shuffled = events[:]
-    rnd.shuffle(shuffled)
-    i = 0
-    while i < len(shuffled):
-        n = rnd.randint(1, 5)
-        m.add(conn, shuffled[i:i + n], params)
-        i += n
+    conn = build_shuffled(m, events, params, rnd, 5)
     gone = rnd.sample(events, rnd.randint(1, 6))
     assert m.remove(conn, gone, params) is True
     assert snapshot(conn) == snapshot(build([e for e in events if e not in gone], params))

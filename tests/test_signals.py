@@ -11,13 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures import cochange
 from kenning.events import make_event
-from kenning.gitrepo import GitRepo
 from kenning.materialize import decay
-from kenning.materialize.base import EVENT_COLUMNS, StoredEvent
+from kenning.materialize.base import StoredEvent
 from kenning.materialize.signals import SignalsMaterializer
-from kenning.scrape import scrape
+from tests import materializer_helpers as helpers
+from tests.materializer_helpers import build_shuffled, cochange_log
 
 D = "2024-03-{:02d}T12:00:00Z".format
 ALICE = "alice@example.com"
@@ -36,22 +35,11 @@ SYMBOLS = [stored("code.function", D(2), "src/x.py::run", {"name": "run"}),
 
 @pytest.fixture(scope="module")
 def events(tmp_path_factory: pytest.TempPathFactory) -> list[StoredEvent]:
-    root = tmp_path_factory.mktemp("signals")
-    cochange.build(root / "repo")
-    scrape(GitRepo.discover(root / "repo"), root / "kenning.db", scrapers=["git"])
-    conn = apsw.Connection(str(root / "kenning.db"))
-    log = [StoredEvent.from_row(r) for r in
-           conn.execute(f"SELECT {EVENT_COLUMNS} FROM eventlog ORDER BY seq")]
-    conn.close()
-    return log + SYMBOLS
+    return cochange_log(tmp_path_factory.mktemp("signals")) + SYMBOLS
 
 
 def build(events: list[StoredEvent], params: dict[str, Any]) -> apsw.Connection:
-    conn = apsw.Connection(":memory:")
-    m = SignalsMaterializer()
-    m.create(conn, params)
-    m.add(conn, events, params)
-    return conn
+    return helpers.build(SignalsMaterializer(), events, params)
 
 
 def decayed(ages: list[float], weights: list[int] | None = None, half_life: float = 30) -> float:
@@ -129,15 +117,7 @@ def test_incremental_in_any_order_with_removals_equals_rebuilt(events: list[Stor
     expected = snapshot(build(events, params))
     rnd = random.Random(seed)
     m = SignalsMaterializer()
-    conn = apsw.Connection(":memory:")
-    m.create(conn, params)
-    shuffled = events[:]
-    rnd.shuffle(shuffled)
-    i = 0
-    while i < len(shuffled):
-        n = rnd.randint(1, 4)
-        m.add(conn, shuffled[i:i + n], params)
-        i += n
+    conn = build_shuffled(m, events, params, rnd, 4)
     # removing the newest events moves the reference time back: windows refill
     gone = sorted(events, key=lambda e: e.timestamp)[-rnd.randint(1, 4):]
     gone += rnd.sample(events, rnd.randint(0, 4))

@@ -1,0 +1,49 @@
+"""Helpers for testing one materializer directly against a real scraped log."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from fixtures import cochange
+from kenning.gitrepo import GitRepo
+from kenning.materialize.base import EVENT_COLUMNS, Materializer, StoredEvent
+from kenning.scrape import scrape
+
+
+def cochange_log(root: Path) -> list[StoredEvent]:
+    """The eventlog of fixtures/cochange.py, scraped for real, in seq order."""
+    cochange.build(root / "repo")
+    scrape(GitRepo.discover(root / "repo"), root / "kenning.db", scrapers=["git"])
+    conn = apsw.Connection(str(root / "kenning.db"))
+    try:
+        return [StoredEvent.from_row(r) for r in
+                conn.execute(f"SELECT {EVENT_COLUMNS} FROM eventlog ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def build(m: Materializer, events: list[StoredEvent], params: dict[str, Any]) -> apsw.Connection:
+    """A fresh in-memory database holding `m` folded over `events` in one call."""
+    conn = apsw.Connection(":memory:")
+    m.create(conn, params)
+    m.add(conn, events, params)
+    return conn
+
+
+def build_shuffled(m: Materializer, events: list[StoredEvent], params: dict[str, Any],
+                   rnd: random.Random, most: int) -> apsw.Connection:
+    """The same, but events arrive shuffled, in chunks of 1..most."""
+    conn = apsw.Connection(":memory:")
+    m.create(conn, params)
+    shuffled = events[:]
+    rnd.shuffle(shuffled)
+    i = 0
+    while i < len(shuffled):
+        n = rnd.randint(1, most)
+        m.add(conn, shuffled[i:i + n], params)
+        i += n
+    return conn

@@ -174,32 +174,16 @@ def _first_parent_merge_files(
     `revisions` is the target (walk its first-parent merges) or a list of commits."""
     if not revisions:
         return {}
-    args = ["log", "--format=%x1e%x1eK%H%x1f%x1fE", "--diff-merges=first-parent",
-            "--name-status", *_DIFF_FLAGS]
+    args = ["log", "--format=%x1e%x1eK%H%x1f%x1fE", "--diff-merges=first-parent", "--raw",
+            *_DIFF_FLAGS]
     result: dict[str, list[dict[str, Any]]] = {}
     for record in _records(repo, args, revisions, walk_flags=("--first-parent", "--merges")):
         sha, _, diff = record.partition(_END)
-        result[sha.decode()] = _parse_name_status(diff)
+        files = _parse_diff(diff)
+        for entry in files:  # paths and change types; line counts would need blob diffs
+            entry.update(binary=None, lines_added=None, lines_removed=None)
+        result[sha.decode()] = files
     return result
-
-
-def _parse_name_status(diff: bytes) -> list[dict[str, Any]]:
-    tokens = iter(diff.split(b"\0"))
-    files: dict[str, dict[str, Any]] = {}
-    for token in tokens:
-        token = token.lstrip(b"\n")
-        if not token:
-            continue
-        kind = token.decode()[0]
-        if kind in "RC":
-            old, new = decode_path(next(tokens)), decode_path(next(tokens))
-            files[new] = {"path": new, "old_path": old, "change_type": kind}
-        else:
-            path = decode_path(next(tokens))
-            files[path] = {"path": path, "change_type": kind}
-    for entry in files.values():  # merges: paths and change types, no line counts
-        entry.update(binary=None, lines_added=None, lines_removed=None)
-    return [files[p] for p in sorted(files)]
 
 
 def _commit_event(

@@ -113,9 +113,7 @@ def _locate(db: Path | None, repo: Path) -> tuple[Path | None, Path]:
 def _rrf_k(root: Path | None) -> float:
     from kenning.recipes import default_recipe, load_recipe
 
-    recipe = load_recipe(root) if root is not None else default_recipe()
-    _, params = recipe.materializer("embeddings")
-    return float(params.get("rrf_k", 60))
+    return (load_recipe(root) if root is not None else default_recipe()).rrf_k
 
 
 def _repo_path(given: str, root: Path | None) -> str:

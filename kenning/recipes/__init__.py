@@ -29,7 +29,7 @@ _OPEN_TABLES = {"scrape.code_extensions": str}
 # Numbers that must be strictly positive (every other number must be >= 0).
 _POSITIVE = {"scrape.code_max_bytes", "materialize.co_changes.max_changeset",
              "materialize.expertise.half_life_days", "materialize.signals.half_life_days",
-             "materialize.signals.windows", "materialize.embeddings.rrf_k"}
+             "materialize.signals.windows", "scry.rrf_k"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ class Recipe:
             code_exclude=tuple(scrape["code_exclude"]),
             code_extensions=tuple(sorted(scrape["code_extensions"].items())),
         )
+
+    @property
+    def rrf_k(self) -> float:
+        """The reciprocal-rank fusion constant of hybrid search."""
+        return float(self.values["scry"]["rrf_k"])
 
     def to_toml(self) -> str:
         return _dump_toml(self.values)

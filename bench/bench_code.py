@@ -56,7 +56,7 @@ def kenning_scrape(repo: GitRepo, target: str, workers: int, cache_dir: str,
     from kenning.scrapers import code
 
     os.environ["XDG_CACHE_HOME"] = cache_dir
-    options = ScrapeOptions(code_workers=workers)
+    options = ScrapeOptions(workers=workers)
     ctx = ScrapeContext(repo, target, None, options, History)
     started, cpu = time.perf_counter(), _cpu()
     scraper = code.CodeScraper()

@@ -139,7 +139,7 @@ def main() -> None:
 
         def fresh_scrape_one_process() -> None:
             scrape(repo, work / f"one-{next(dbs)}.db", scrapers=["sessions"],
-                   options=ScrapeOptions(code_workers=1))
+                   options=ScrapeOptions(workers=1))
 
         one_process = median_time(fresh_scrape_one_process, args.repeat)
         db = work / "full-0.db"

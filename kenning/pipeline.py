@@ -35,13 +35,13 @@ def update(
     embed: bool = True,
     recipe: Recipe | None = None,
     progress: Progress | None = None,
-    code_workers: int | None = None,
+    workers: int | None = None,
 ) -> UpdateResult:
     recipe = recipe or load_recipe(repo.root)  # an invalid recipe stops us before any write
     options = recipe.scrape_options(session_paths=tuple(session_paths) or None,
                                     worktree=worktree)
-    if code_workers is not None:  # how, not what: the eventlog does not depend on it
-        options = replace(options, code_workers=code_workers)
+    if workers is not None:  # how, not what: the eventlog does not depend on it
+        options = replace(options, workers=workers)
     scraped = scrape(repo, db_path, scrapers=scrapers, until=until, full=full, options=options,
                      progress=progress)
     result = UpdateResult(scraped, recipe)

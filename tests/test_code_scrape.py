@@ -63,7 +63,7 @@ def run(repo: Path, db: Path, *, workers: int = 2, full: bool = False,
         options: ScrapeOptions = OPTIONS) -> None:
     from dataclasses import replace
     engine.scrape(GitRepo.discover(repo), db, scrapers=("code",), full=full,
-                  options=replace(options, code_workers=workers))
+                  options=replace(options, workers=workers))
 
 
 def code_events(db: Path) -> list[tuple[Any, ...]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from kenning.gitrepo import GitRepo
 from kenning.pipeline import update
 result = update(GitRepo.discover(Path(sys.argv[1])), Path(sys.argv[2]),
-                code_workers=int(sys.argv[3]))
+                workers=int(sys.argv[3]))
 assert all(r.action == "rebuilt" for r in result.materialized), result.materialized
 """
 

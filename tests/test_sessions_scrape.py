@@ -292,7 +292,7 @@ def test_process_count_does_not_change_the_eventlog(tmp_path: Path) -> None:
         f"{S}/{n:03d}-{name}": session_fixture.note(name) + f"\n## Notes\n- copy {n}\n"
         for n in range(70) for name in names[n % len(names):][:1]})
     one, two = tmp_path / "one.db", tmp_path / "two.db"
-    run(r.path, one, options=ScrapeOptions(code_workers=1))
-    run(r.path, two, options=ScrapeOptions(code_workers=2))
+    run(r.path, one, options=ScrapeOptions(workers=1))
+    run(r.path, two, options=ScrapeOptions(workers=2))
     assert len({e[3] for e in session_events(one)}) == 70
     assert digest_of(one) == digest_of(two)

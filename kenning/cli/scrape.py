@@ -45,6 +45,10 @@ def scrape_command(
         False, "--no-embed", help="Skip the embeddings (slow the first time); scry then "
         "searches lexically until `kenning materialize embeddings` runs.",
     ),
+    workers: int = typer.Option(
+        2, "--workers", min=1, metavar="N",
+        help="Processes that parse code and notes (the result does not depend on it).",
+    ),
     db: Path = DbOption,
     repo: Path = RepoOption,
     as_json: bool = JsonOption,
@@ -56,10 +60,10 @@ def scrape_command(
 
     Examples:
 
-      kenning scrape                      # .kenning/kenning.db at the repository root
-
-      kenning scrape git                  # only the git history
-
+    \b
+      kenning scrape                  # into .kenning/kenning.db at the repository root
+      kenning scrape git              # only the git history
+      kenning scrape --no-embed       # everything but the (slow, first time) embeddings
       kenning scrape --until 2024-06-30 --db /tmp/june.db   # the project as of that day
     """
     from kenning.cli.progress import BarProgress
@@ -72,7 +76,7 @@ def scrape_command(
     updated = update(git_repo, path, scrapers=scrapers or (), until=until, full=full,
                      session_paths=sessions or (), worktree=worktree,
                      run_materializers=not no_materialize, embed=not no_embed,
-                     progress=BarProgress())
+                     progress=BarProgress(), workers=workers)
     result = updated.scrape
     seconds = time.monotonic() - started
     for message in result.warnings:

@@ -28,11 +28,11 @@ class ScrapeOptions:
     code_max_bytes: int = 1_000_000
     code_exclude: tuple[str, ...] = ("vendor/", "node_modules/", "third_party/")
     code_extensions: tuple[tuple[str, str], ...] = ()  # extra (".ext", "language") pairs
-    code_workers: int = 2  # does not change the output, so it is left out of the hash
+    workers: int = 2  # does not change the output, so it is left out of the hash
 
     def fingerprint(self) -> str:
         values = asdict(self)
-        values.pop("code_workers")
+        values.pop("workers")
         return canonical_json(values)
 
     @classmethod

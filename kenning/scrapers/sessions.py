@@ -82,7 +82,7 @@ class SessionScraper:
                 yield UnitResult(src.path, [], "error:unreadable")
             else:
                 jobs.append((src.path, data, fallback_start(src.path)))
-        workers = ctx.options.code_workers if len(jobs) >= _PARALLEL_FROM else 1
+        workers = ctx.options.workers if len(jobs) >= _PARALLEL_FROM else 1
         for path, events, problems in _events_all(jobs, history.tags, workers):
             if problems:
                 line, reason = problems[0]

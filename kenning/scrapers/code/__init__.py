@@ -158,7 +158,7 @@ class CodeScraper:
                     self.stats.parsed_bytes += len(data)
                     yield f"{blob}:{language}", language, data
 
-        for key, facts, partial in parse_all(jobs(), ctx.options.code_workers):
+        for key, facts, partial in parse_all(jobs(), ctx.options.workers):
             blob, _, language = key.partition(":")
             out[(blob, language)] = (facts, partial)
         for wanted in keys:

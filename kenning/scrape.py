@@ -73,6 +73,8 @@ def scrape(
         )
     if head is None:
         result.warnings.append("the repository has no commits yet; the eventlog is empty")
+    elif until is not None and not until.strip():
+        raise KenningError("--until needs a date (YYYY-MM-DD), an ISO time or a revision")
     elif at or until:
         resolved = at or resolve_until(repo, head, until or "")
         result.target, result.cutoff = resolved.target, resolved.cutoff

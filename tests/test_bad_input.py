@@ -49,6 +49,7 @@ def test_a_shallow_clone_works_with_a_warning(history_repo: Path, tmp_path: Path
     ("2024-13-45", "cannot read the date"),
     ("2024-06-30T12:00:00", "has no offset"),
     ("1999-01-01", "no commit on the first-parent history at or before"),
+    ("", "--until needs a date"),
 ])
 def test_bad_until_values(history_repo: Path, kenning, until: str, expected: str) -> None:
     _one_line_error(kenning("scrape", "--until", until, cwd=history_repo, check=False), expected)
@@ -97,3 +98,13 @@ def test_a_locked_database(history_repo: Path, kenning) -> None:
 def test_digest_of_a_missing_database(tmp_path: Path, kenning) -> None:
     _one_line_error(kenning("digest", "--db", str(tmp_path / "none.db"), cwd=tmp_path,
                             check=False), "no kenning database")
+
+
+def test_a_database_path_that_cannot_be_opened(history_repo: Path, tmp_path: Path,
+                                               kenning) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    _one_line_error(kenning("scrape", "--db", str(blocker / "k.db"), cwd=history_repo,
+                            check=False), "cannot create")
+    _one_line_error(kenning("scrape", "--db", "/proc/k.db", cwd=history_repo, check=False),
+                    "cannot open /proc/k.db")

@@ -61,7 +61,10 @@ def connect(path: Path, *, create: bool) -> apsw.Connection:
     if not path.exists():
         if not create:
             raise KenningError(f"no kenning database at {path}; run `kenning scrape` first")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KenningError(f"cannot create {path.parent}: {exc.strerror}") from exc
     elif path.is_dir():
         raise KenningError(f"{path} is a directory, not a database file")
     try:
@@ -75,6 +78,9 @@ def connect(path: Path, *, create: bool) -> apsw.Connection:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except apsw.BusyError as exc:
         raise locked_error(path) from exc
+    except (apsw.CantOpenError, apsw.ReadOnlyError, apsw.PermissionsError) as exc:
+        raise KenningError(f"cannot open {path} ({exc}); check the path and its permissions"
+                           ) from exc
     except (apsw.NotADBError, apsw.CorruptError) as exc:
         raise KenningError(
             f"{path} is not a usable kenning database (corrupt or not SQLite); "

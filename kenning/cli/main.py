@@ -49,7 +49,8 @@ def main() -> None:
         sys.stderr.write(f"kenning: {exc.message}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("kenning: interrupted; the database is unchanged\n")
+        sys.stderr.write("kenning: interrupted; the step that was running was rolled back "
+                         "(finished steps and cached vectors are kept)\n")
         sys.exit(130)
     except Exception as exc:  # the last resort: still one line, details in a file
         log = _write_crash_log()

@@ -185,3 +185,26 @@ def apsw_connect(path: Path):  # type: ignore[no-untyped-def]
     import apsw
 
     return apsw.Connection(str(path))
+
+
+# -- I5: nothing from outside the repository -----------------------------------------
+
+
+def test_i5_no_path_user_host_environment_or_wall_clock_enters_an_event(
+    tmp_path: Path, kenning
+) -> None:
+    from fixtures import history
+
+    repo = tmp_path / "I5MARKERDIR" / "repo"
+    history.build(repo)
+    env = {"USER": "i5markeruser", "LOGNAME": "i5markeruser", "HOSTNAME": "i5markerhost",
+           "HOME": str(tmp_path / "i5markerhome"), "KENNING_MARKER": "i5markerenv"}
+    kenning("scrape", "--no-embed", cwd=repo, env=env)
+    dump = kenning("export", cwd=repo, env=env).stdout
+    assert dump.count("\n") >= 17  # commits, tags and code facts
+    for marker in ("I5MARKERDIR", "i5markeruser", "i5markerhost", "i5markerhome",
+                   "i5markerenv", str(tmp_path)):
+        assert marker not in dump
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    timestamps = [json.loads(line)["timestamp"] for line in dump.splitlines()]
+    assert max(timestamps) < "2024-03-01" < today  # every time comes from the history

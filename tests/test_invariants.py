@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import apsw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -158,33 +159,33 @@ def test_i2_after_a_force_push_rewrite(history_repo: Path, tmp_path: Path) -> No
 def test_i4_a_killed_scrape_leaves_a_usable_database(tmp_path: Path) -> None:
     repo_path = tmp_path / "big"
     synthetic.build(repo_path, commits=6000)
-    reference = tmp_path / "reference.db"
-    scrape(GitRepo.discover(repo_path), reference, scrapers=["git"])
-    db = tmp_path / "killed.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def start(db: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "kenning", "scrape", "git", "--full",
+                                 "--no-materialize", "--db", str(db)], cwd=repo_path, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    reference = tmp_path / "reference.db"
+    began = time.monotonic()
+    assert start(reference).wait() == 0
+    duration = time.monotonic() - began  # kill moments are spread over one whole run
+    db = tmp_path / "killed.db"
     rng = random.Random(7)  # fixed seed: the same kill moments on every run
     killed_midway = 0
     for _ in range(5):
-        proc = subprocess.Popen([sys.executable, "-m", "kenning", "scrape", "git", "--full",
-                                 "--no-materialize", "--db", str(db)], cwd=repo_path, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 1.5))
+        proc = start(db)
+        time.sleep(rng.uniform(0.2, 0.9) * duration)
         killed_midway += proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if db.exists():  # whatever moment it died at, the file opens and is consistent
-            conn = apsw_connect(db)
-            conn.execute("PRAGMA integrity_check").fetchall()
+            conn = apsw.Connection(str(db))
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
             conn.close()
     assert killed_midway >= 3  # the test means something only if scrapes really died
     scrape(GitRepo.discover(repo_path), db, scrapers=["git"])
     assert _digest(db) == _digest(reference)
-
-
-def apsw_connect(path: Path):  # type: ignore[no-untyped-def]
-    import apsw
-
-    return apsw.Connection(str(path))
 
 
 # -- I5: nothing from outside the repository -----------------------------------------

@@ -6,7 +6,10 @@ or free-form markdown. Sections (`##`), timed blocks (`### HH:MM - …`) and
 bold labels (`**Key Decisions:**`) set what kind the items that follow are;
 every top-level list item and every loose paragraph is one item. Inline
 parsing is switched off: items keep their markdown source, and the block
-walk alone is several times faster.
+walk alone is several times faster. Tokens inside a list item are never read
+(an item is its source lines), so the block state keeps only the item's own
+open/close tokens: markdown-it still parses the item's content, which decides
+where the item ends, but without building the nested tokens.
 
 Problems never raise: they are collected as (line, reason) and the caller
 turns them into one warning per file.
@@ -17,10 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
 _md = MarkdownIt("commonmark")
@@ -50,6 +54,7 @@ _FIELD = re.compile(r"^\s*(?:[-*+]\s+)?\*\*([^*\n]{1,60}?)\s*:?\s*\*\*\s*:?\s*(.
 _MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _CHECKBOX = re.compile(r"^\[([ xX])\](?:[ \t]+|$)")
 _COUNT_SUFFIX = re.compile(r"\s*(?::\s*\d+|\(\d+\))\s*$")
+_NEWLINES = re.compile(r"\r\n?")
 _STAMP = re.compile(r"(?<!\d)(\d{8})-(\d{6})(?!\d)")
 _PLACEHOLDER = re.compile(r"^[_*]\s*(?:no|none)\b.*[_*]$", re.I | re.S)
 
@@ -108,15 +113,60 @@ def parse_session(text: str) -> ParsedSession:
     body_start = _front_matter(lines, session)
     if body_start:
         text = "\n".join([""] * body_start + lines[body_start:])  # keep line numbers
-    tokens = _md.parse(text)
+    tokens, headings = _block_tokens(text)
     _Walker(session, lines).walk(tokens)
     if session.shape == "freeform" and ("id" in session.fields or "started" in session.fields):
         session.shape = "header"
     if not tokens:
         session.problems.append((1, "the file is empty"))
-    elif not any(t.type == "heading_open" for t in tokens):
+    elif not headings:
         session.problems.append((1, "no headings: read as one free-form note"))
     return session
+
+
+class _State(StateBlock):
+    """markdown-it's block state that drops the tokens inside list items.
+
+    The rules run as always (they decide where every block and item ends); only
+    `push` differs: a token inside a list item goes to one scratch token that
+    is never read, and the nesting level is kept as markdown-it keeps it.
+    """
+
+    def __init__(self, src: str, md: MarkdownIt, tokens: list[Token]) -> None:
+        super().__init__(src, md, {}, tokens)
+        self.in_item = 0  # depth of list items around the rule that pushes
+        self.headings = False  # a heading anywhere, also inside an item
+        self.scratch = Token("", "", 0)
+
+    def push(self, ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
+        if ttype == "heading_open":
+            self.headings = True
+        elif ttype == "list_item_open":
+            self.in_item += 1
+            if self.in_item == 1:
+                return super().push(ttype, tag, nesting)
+        elif ttype == "list_item_close":
+            self.in_item -= 1
+            if self.in_item == 0:
+                return super().push(ttype, tag, nesting)
+        if not self.in_item:
+            return super().push(ttype, tag, nesting)
+        if nesting < 0:
+            self.level -= 1
+        elif nesting > 0:
+            self.level += 1
+        return self.scratch
+
+
+def _block_tokens(text: str) -> tuple[list[Token], bool]:
+    """`_md.parse(text)` without the tokens inside list items; and whether any heading."""
+    text = _NEWLINES.sub("\n", text).replace("\0", "\ufffd")  # markdown-it's normalize
+    tokens: list[Token] = []
+    if not text:
+        return tokens, False
+    state = _State(text, _md, tokens)
+    _md.block.tokenize(state, state.line, state.lineMax)
+    return tokens, state.headings
 
 
 # -- front matter ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from tree_sitter import Language as Grammar
 from tree_sitter import Node, Parser, Query, QueryCursor
 
 from kenning.events import canonical_json
-from kenning.scrapers.code.languages import Language, registry, squash, text
+from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
 
 EXTRACTOR_VERSION = 3  # bump when the facts a file yields (or their encoding) change
 
@@ -54,6 +54,9 @@ class _Compiled:
         source_path = resources.files("kenning.scrapers.code") / "queries" / f"{language.query}.scm"
         source = source_path.read_text("utf-8")
         self.query = Query(grammar, source)
+        self.roles = _roles(self.query)
+        # the default callee (the @call.name text) needs no language hook: _calls inlines it
+        self.plain_callee = getattr(type(language), "callee", None) is Syntax.callee
 
 
 _compiled: dict[str, _Compiled] = {}
@@ -74,9 +77,10 @@ def parse_and_query(language: str, src: bytes) -> tuple[Node, list[Any]]:
 
 def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     """Facts of one file as JSON, and whether the parse had errors."""
-    lang = compiled(language).language
+    c = compiled(language)
+    lang = c.language
     root, matches = parse_and_query(language, src)
-    defs, imports, calls = _collect(lang, matches, src)
+    defs, imports, calls = _collect(c, matches, src)
     _nest(defs, calls)
     facts: list[list[Any]] = []
     for item in defs:
@@ -86,10 +90,12 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         for imp in lang.imports(node, caps, src):
             payload = {**imp, "line": line, "language": language}
             facts.append(["code.import", f"import:{imp['module']}", payload])
-    facts.extend(_calls(lang, calls, src, language))
     for fact in facts:  # payloads leave here as canonical JSON: the worker pays for encoding
         fact[2].setdefault("language", language)
-    return encode_facts(facts), root.has_error
+    lines = [f"{event_type}\0{_clean(key)}\0{_canonical(payload)}"
+             for event_type, key, payload in facts]
+    lines.extend(_calls(c, calls, src, language))
+    return "\n".join(lines).encode("utf-8"), root.has_error
 
 
 # Facts travel (and are cached) as one record per line, fields split by NUL:
@@ -123,31 +129,63 @@ def _canonical(payload: dict[str, Any]) -> str:
     return "".join(_ENCODER(payload, 0))
 
 
-def _collect(lang: Language, matches: list[Any], src: bytes) -> tuple[
-        list[_Item], list[tuple[Node, dict[str, list[Node]]]], list[_Item]]:
+def _roles(query: Query) -> list[tuple[str, str] | None]:
+    """Per pattern, its one @def.<kind>/@import/@call capture name and that role.
+
+    None where a pattern does not have exactly one (_collect then scans the
+    match's captures in order, as for any capture dict)."""
+    roles: list[tuple[str, str] | None] = []
+    for pattern in range(query.pattern_count):
+        found = []
+        for index in range(query.capture_count):
+            name = query.capture_name(index)
+            if not (name.startswith("def.") or name in ("import", "call")):
+                continue
+            try:
+                quantifier = query.capture_quantifier(pattern, index)
+            except SystemError:  # tree-sitter 0.25 raises on "zero" (not in this pattern)
+                continue
+            if quantifier is not None:
+                found.append((name, quantifier))
+        if len(found) == 1 and found[0][1] == "":  # exactly one node, always present
+            name = found[0][0]
+            roles.append((name, "def" if name.startswith("def.") else name))
+        else:
+            roles.append(None)
+    return roles
+
+
+# a call site: [start, -end, node, captures, caller]; lists sort by (start, -end) (the
+# nesting sweep's order) and (start, -end) never ties, so the node is never compared
+_Call = list[Any]
+
+
+def _collect(c: _Compiled, matches: list[Any], src: bytes) -> tuple[
+        list[_Item], list[tuple[Node, dict[str, list[Node]]]], list[_Call]]:
+    lang = c.language
+    roles = c.roles
     defs: dict[tuple[int, int], _Item] = {}
     imports: dict[tuple[int, int], tuple[Node, dict[str, list[Node]]]] = {}
-    calls: dict[tuple[int, int], _Item] = {}
-    for _pattern, caps in matches:
-        for capture, nodes in caps.items():
-            if capture.startswith("def."):
+    calls: dict[tuple[int, int], _Call] = {}
+    for pattern, caps in matches:
+        role = roles[pattern]
+        if role is not None:
+            nodes = caps.get(role[0])
+            if nodes:
                 node = nodes[0]
-                kind = lang.refine_kind(capture[4:], node, src)
-                if kind is None:
-                    break
-                key = (node.start_byte, node.end_byte)
-                old = defs.get(key)
-                if old is not None and _PRIORITY.get(old.kind, 1) <= _PRIORITY.get(kind, 1):
-                    break
-                name_nodes = caps.get("name")
-                if not name_nodes:
-                    break
-                item = _Item(kind, node, key[0], key[1], caps=caps)
-                _name(item, text(name_nodes[0], src))
-                for q in caps.get("qualifier", []):
-                    item.qualifier.append(_strip_generics(text(q, src)))
-                if item.name:
-                    defs[key] = item
+                what = role[1]
+                if what == "call":
+                    key = (node.start_byte, node.end_byte)
+                    if key not in calls:
+                        calls[key] = [key[0], -key[1], node, caps, ""]
+                elif what == "def":
+                    _define(lang, defs, role[0], node, caps, src)
+                else:
+                    imports.setdefault((node.start_byte, node.end_byte), (node, caps))
+                continue
+        for capture, nodes in caps.items():  # the general case: the first role capture
+            if capture.startswith("def."):
+                _define(lang, defs, capture, nodes[0], caps, src)
                 break
             if capture == "import":
                 node = nodes[0]
@@ -155,11 +193,32 @@ def _collect(lang: Language, matches: list[Any], src: bytes) -> tuple[
                 break
             if capture == "call":
                 node = nodes[0]
-                calls.setdefault((node.start_byte, node.end_byte),
-                                 _Item("call", node, node.start_byte, node.end_byte, caps=caps))
+                key = (node.start_byte, node.end_byte)
+                if key not in calls:
+                    calls[key] = [key[0], -key[1], node, caps, ""]
                 break
     ordered = sorted(defs.values(), key=lambda i: (i.start, -i.end))
     return ordered, [imports[k] for k in sorted(imports)], [calls[k] for k in sorted(calls)]
+
+
+def _define(lang: Language, defs: dict[tuple[int, int], _Item], capture: str, node: Node,
+            caps: dict[str, list[Node]], src: bytes) -> None:
+    kind = lang.refine_kind(capture[4:], node, src)
+    if kind is None:
+        return
+    key = (node.start_byte, node.end_byte)
+    old = defs.get(key)
+    if old is not None and _PRIORITY.get(old.kind, 1) <= _PRIORITY.get(kind, 1):
+        return
+    name_nodes = caps.get("name")
+    if not name_nodes:
+        return
+    item = _Item(kind, node, key[0], key[1], caps=caps)
+    _name(item, text(name_nodes[0], src))
+    for q in caps.get("qualifier", []):
+        item.qualifier.append(_strip_generics(text(q, src)))
+    if item.name:
+        defs[key] = item
 
 
 def _strip_generics(name: str) -> str:
@@ -177,25 +236,45 @@ def _name(item: _Item, raw: str) -> None:
     item.qualifier = parts[:-1]
 
 
-def _nest(defs: list[_Item], calls: list[_Item]) -> None:
-    """Parents by byte-range nesting: one sweep over definitions and calls in order."""
-    everything = sorted(defs + calls, key=lambda i: (i.start, -i.end, i.kind == "call"))
+def _nest(defs: list[_Item], calls: list[_Call]) -> None:
+    """Parents by byte-range nesting: one sweep over definitions and calls in order.
+
+    The order is (start, -end), a definition before a call on the same range; a
+    call records its caller's qualified name."""
     stack: list[_Item] = []
-    for item in everything:
-        while stack and stack[-1].end <= item.start:
+    i, n = 0, len(defs)
+    for call in sorted(calls):
+        start, neg_end = call[0], call[1]
+        while i < n:
+            item = defs[i]
+            if item.start > start or (item.start == start and -item.end > neg_end):
+                break
+            _place(item, stack)
+            i += 1
+        end = -neg_end
+        while stack and stack[-1].end <= start:
             stack.pop()
-        while stack and stack[-1].end < item.end:  # overlapping but not nested (error trees)
+        while stack and stack[-1].end < end:  # overlapping but not nested (error trees)
             stack.pop()
-        parent = stack[-1] if stack else None
-        item.parent = parent
-        if item.kind == "call":
-            continue
-        prefix = [parent.qualified] if parent else []
-        item.qualified = ".".join(prefix + item.qualifier + [item.name])
-        if parent is not None:
-            parent.children.append(item)
-        if item.kind in _CONTAINERS:
-            stack.append(item)
+        call[4] = stack[-1].qualified if stack else "<module>"
+    while i < n:
+        _place(defs[i], stack)
+        i += 1
+
+
+def _place(item: _Item, stack: list[_Item]) -> None:
+    while stack and stack[-1].end <= item.start:
+        stack.pop()
+    while stack and stack[-1].end < item.end:  # overlapping but not nested (error trees)
+        stack.pop()
+    parent = stack[-1] if stack else None
+    item.parent = parent
+    prefix = [parent.qualified] if parent else []
+    item.qualified = ".".join(prefix + item.qualifier + [item.name])
+    if parent is not None:
+        parent.children.append(item)
+    if item.kind in _CONTAINERS:
+        stack.append(item)
 
 
 def _line_span(node: Node) -> dict[str, int]:
@@ -206,18 +285,28 @@ def _excerpt(body: Node | None, src: bytes) -> str:
     if body is None:
         return ""
     line_start = src.rfind(b"\n", 0, body.start_byte) + 1
-    chunk = src[line_start:body.end_byte]
-    lines = chunk.split(b"\n", EXCERPT_LINES)[:EXCERPT_LINES]
-    excerpt = _dedent(b"\n".join(lines).decode("utf-8", "replace"))
+    end = body.end_byte
+    # the first EXCERPT_LINES lines: look in a window first, not the whole (class) body
+    lines = src[line_start:min(end, line_start + _WINDOW)].split(b"\n", EXCERPT_LINES)
+    if len(lines) <= EXCERPT_LINES and line_start + _WINDOW < end:
+        lines = src[line_start:end].split(b"\n", EXCERPT_LINES)
+    excerpt = _dedent(b"\n".join(lines[:EXCERPT_LINES]).decode("utf-8", "replace"))
     return excerpt[:EXCERPT_CHARS].strip()
+
+
+_WINDOW = 4096
 
 
 def _dedent(text: str) -> str:
     """textwrap.dedent's result without its regular expressions (5x faster here)."""
     lines = text.split("\n")
-    margins = [line[:len(line) - len(line.lstrip())] for line in lines if line.strip()]
-    cut = len(os.path.commonprefix(margins)) if margins else 0
-    return "\n".join(line[cut:] if line.strip() else "" for line in lines)
+    rest = [line.lstrip() for line in lines]  # empty for a blank line
+    margins = {line[:len(line) - len(tail)] for line, tail in zip(lines, rest, strict=True) if tail}
+    if len(margins) > 1:
+        cut = len(os.path.commonprefix(list(margins)))
+    else:
+        cut = len(margins.pop()) if margins else 0
+    return "\n".join([line[cut:] if tail else "" for line, tail in zip(lines, rest, strict=True)])
 
 
 def _signature(node: Node, body: Node | None, comments: frozenset[str], src: bytes) -> str:
@@ -262,7 +351,9 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
             **base,
             "kind": "method" if in_type else "function",
             "signature": _signature(node, body, lang.comment_types, src),
-            "parameters": [squash(text(p, src), 200) for p in params.named_children
+            "parameters": [" ".join(src[p.start_byte:p.end_byte].decode("utf-8", "replace")
+                                    .split())[:200]
+                           for p in params.named_children
                            if p.type not in lang.comment_types] if params else [],
             "return_type": lang.return_type(fn, src),
             "docstring": lang.docstring(node, src),
@@ -302,15 +393,32 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
     return []  # namespaces and impl blocks only qualify what they hold
 
 
-def _calls(lang: Language, calls: list[_Item], src: bytes, language: str) -> list[list[Any]]:
+def _calls(c: _Compiled, calls: list[_Call], src: bytes, language: str) -> list[str]:
+    """code.call facts, encoded: one per (caller, callee), first site first."""
+    lang = c.language
+    plain = c.plain_callee
+    seen: dict[bytes, str] = {}  # the callee text of a @call.name slice
     lines: dict[tuple[str, str], list[int]] = {}
-    for call in calls:
-        callee = lang.callee(call.node, call.caps, src)
+    for _start, _end, node, caps, caller in calls:
+        named = caps.get("call.name") if plain else None
+        if named:
+            name = named[0]
+            raw = src[name.start_byte:name.end_byte]
+            callee = seen.get(raw)
+            if callee is None:
+                callee = seen[raw] = " ".join(raw.decode("utf-8", "replace").split())[:160]
+        else:
+            callee = lang.callee(node, caps, src)
         if not callee:
             continue
-        caller = call.parent.qualified if call.parent is not None else "<module>"
-        lines.setdefault((caller, callee), []).append(call.node.start_point[0] + 1)
-    return [["code.call", f"{caller}->{callee}",
-             {"caller": caller, "callee": callee, "line": found[0], "lines": found,
-              "language": language}]
+        found = lines.get((caller, callee))
+        if found is None:
+            lines[(caller, callee)] = [node.start_point[0] + 1]
+        else:
+            found.append(node.start_point[0] + 1)
+    # what _canonical makes of {"caller", "callee", "line", "lines", "language"}
+    tail = f',"language":{encode_basestring(language)},"line":'
+    return [f"code.call\0{_clean(f'{caller}->{callee}')}\0"
+            f'{{"callee":{encode_basestring(callee)},"caller":{encode_basestring(caller)}'
+            f'{tail}{found[0]},"lines":[{",".join(map(str, found))}]}}'
             for (caller, callee), found in lines.items()]

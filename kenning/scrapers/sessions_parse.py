@@ -129,7 +129,8 @@ class _State(StateBlock):
 
     The rules run as always (they decide where every block and item ends); only
     `push` differs: a token inside a list item goes to one scratch token that
-    is never read, and the nesting level is kept as markdown-it keeps it.
+    is never read, and the nesting level is kept as markdown-it keeps it; and
+    `getLines`, which only ever fills a token's content, skips the copy there.
     """
 
     def __init__(self, src: str, md: MarkdownIt, tokens: list[Token]) -> None:
@@ -156,6 +157,11 @@ class _State(StateBlock):
         elif nesting > 0:
             self.level += 1
         return self.scratch
+
+    def getLines(self, begin: int, end: int, indent: int, keepLastLF: bool) -> str:  # noqa: N802, N803
+        if self.in_item:
+            return ""
+        return super().getLines(begin, end, indent, keepLastLF)
 
 
 def _block_tokens(text: str) -> tuple[list[Token], bool]:

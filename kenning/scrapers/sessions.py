@@ -23,6 +23,7 @@ earlier than the one before it is on the next day.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import re
 import sys
@@ -42,6 +43,7 @@ MAX_BYTES = 256 << 10  # longer files are read up to here (a session note is a f
 _EXTENSIONS = (".md", ".markdown")
 _SYMLINK = "120000"
 _TAG_SPLIT = re.compile(r"\s*(?:,|\.\.|\s)\s*")
+_json_str = json.encoder.encode_basestring  # a str as canonical_json writes it (no ASCII escapes)
 
 
 @dataclass(frozen=True)
@@ -201,12 +203,7 @@ def session_events(
         "start_tag": start_tag, "tags": named_tags, "tag_commits": tag_commits,
         "commit": link, "status": fields.get("status"), "llm": fields.get("llm"),
     })]
-    counters: dict[tuple[str, int | None], int] = {}
-    for item in parsed.items:
-        key = (item.section, item.block)
-        index = counters.get(key, 0)
-        counters[key] = index + 1
-        events.append(event(item.kind, clock.item_time(item), _item_payload(item, index, parsed)))
+    events.extend(_item_events(parsed, clock, sid, path))
     if parsed.classification or parsed.blocks:
         c = parsed.classification
         lowered = {k.lower(): v for k, v in c.items()}
@@ -223,15 +220,41 @@ def session_events(
     return events, problems
 
 
-def _item_payload(item: Item, index: int, parsed: ParsedSession) -> dict[str, Any]:
-    payload: dict[str, Any] = {"section": item.section, "block": item.block,
-                               "index": index, "line": item.line, "text": item.text}
-    if item.kind == "goal":
-        payload["completed"] = bool(item.completed)
-    else:
-        payload["block_title"] = (parsed.blocks[item.block].title
-                                  if item.block is not None else None)
-    return payload
+def _item_events(parsed: ParsedSession, clock: _Clock, sid: str, path: str) -> list[Event]:
+    """One event per item. Their payloads are written as canonical JSON directly: this is
+    `canonical_json` of {session_id, section, block, index, line, text} plus `completed`
+    (goals) or `block_title` (the rest), keys in sorted order (test_sessions_payloads checks it)."""
+    sid_json = _json_str(sid)
+    tail = f',"session_id":{sid_json},"text":'
+    start = _stamp(clock.start)
+    stamps = [_stamp(t) for t in clock.block_times]
+    titles = [_json_str(b.title) for b in parsed.blocks]
+    sections: dict[str, str] = {}
+    types: dict[str, str] = {}
+    counters: dict[tuple[str, int | None], int] = {}
+    events = []
+    for item in parsed.items:
+        key = (item.section, item.block)
+        index = counters.get(key, 0)
+        counters[key] = index + 1
+        section = sections.get(item.section)
+        if section is None:
+            section = sections[item.section] = _json_str(item.section)
+        block = "null" if item.block is None else str(item.block)
+        if item.kind == "goal":
+            second = ',"completed":' + ("true" if item.completed else "false")
+        else:
+            title = "null" if item.block is None else titles[item.block]
+            second = ',"block_title":' + title
+        data = (f'{{"block":{block}{second},"index":{index},"line":{item.line},'
+                f'"section":{section}{tail}{_json_str(item.text)}}}')
+        at = item.block if item.block is not None else item.after_block
+        event_type = types.get(item.kind)
+        if event_type is None:
+            event_type = types[item.kind] = f"session.{item.kind}"
+        events.append(Event(event_type, stamps[at] if at is not None else start, sid, path,
+                            data))
+    return events
 
 
 def _decode(data: bytes) -> tuple[str, list[tuple[int, str]]]:

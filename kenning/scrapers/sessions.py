@@ -22,6 +22,7 @@ earlier than the one before it is on the next day.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -100,12 +101,30 @@ class SessionScraper:
 
 _Job = tuple[str, bytes, str]  # path, content, fallback start time
 _Done = tuple[str, list[Event], list[tuple[int, str]]]
+_Row = tuple[str, str, str, str | None, str]  # an Event's fields: what a worker sends back
 _PARALLEL_FROM = 64  # files; below this a process pool costs more than it saves
 _BATCH = 32
 
 
 def _events_batch(batch: list[_Job], tags: dict[str, str]) -> list[_Done]:
-    return [(path, *session_events(path, data, start, tags)) for path, data, start in batch]
+    # Parsing makes no reference cycles, only many short-lived objects: the cyclic
+    # collector would walk them (and, in a forked worker, the parent's whole heap)
+    # for nothing, so it waits until the batch is done.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return [(path, *session_events(path, data, start, tags)) for path, data, start in batch]
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _rows_batch(batch: list[_Job], tags: dict[str, str]
+                ) -> list[tuple[str, list[_Row], list[tuple[int, str]]]]:
+    """_events_batch in a worker: plain tuples pickle in C, Event objects do not."""
+    return [(path, [(e.event_type, e.timestamp, e.source_id, e.source_file, e.data)
+                    for e in events], problems)
+            for path, events, problems in _events_batch(batch, tags)]
 
 
 def _events_all(jobs: list[_Job], tags: dict[str, str], workers: int) -> Iterator[_Done]:
@@ -117,8 +136,9 @@ def _events_all(jobs: list[_Job], tags: dict[str, str], workers: int) -> Iterato
         return
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        for done in pool.map(_events_batch, batches, [tags] * len(batches)):
-            yield from done
+        for done in pool.map(_rows_batch, batches, [tags] * len(batches)):
+            for path, rows, problems in done:
+                yield path, [Event(*row) for row in rows], problems
 
 
 def _plan(ctx: ScrapeContext) -> dict[str, _Source]:

@@ -1,11 +1,12 @@
 """Session events are written with shortcuts (payload JSON by hand, tokens dropped inside
 list items); these tests hold them to what the plain way gives: canonical payloads,
-and the same parse as from markdown-it's full token stream."""
+and the same parse as from markdown-it's full token stream in its default rule order."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from fixtures.sessions import NOTES, note
@@ -23,7 +24,8 @@ LINES = [
     "- [x] done", "- [ ] todo", "- item", "* star", "1. one", "2) two", "   - nested", "  more",
     "    - deeper", "**Key Decisions:**", "**Work Completed:** inline", "```", "~~~", "> - quoted",
     "> # quoted heading", "- # heading in an item", "- ```", "", "", "text", '- "q" \\ ü 日本 \x01',
-    "## Sëction \"x\"", "- Work Type: x", "<div>", "\t- tabbed",
+    "## Sëction \"x\"", "- Work Type: x", "<div>", "\t- tabbed", "  ", " \t ", "\t\tcode",
+    "#no heading", "-no item", "+ plus", "10. ten", "  > quote in item", "   ```", "- - same line",
 ]
 
 
@@ -46,10 +48,15 @@ def test_generated_payloads_are_canonical(lines: list[str]) -> None:
     _check("layer/sessions/20240305-091500.md", "\n".join(lines))
 
 
+# markdown-it as configured before the shortcuts: default rule order, every token kept
+PLAIN = MarkdownIt("commonmark").disable(["inline", "lheading", "code", "reference",
+                                          "html_block", "hr"])
+
+
 def _full_parse(text: str) -> ParsedSession:
     """parse_session over markdown-it's complete token stream (no shortcuts)."""
     def block_tokens(text: str) -> tuple[list[Token], bool]:
-        tokens = sessions_parse._md.parse(text)
+        tokens = PLAIN.parse(text)
         return tokens, any(t.type == "heading_open" for t in tokens)
 
     shortcut = sessions_parse._block_tokens

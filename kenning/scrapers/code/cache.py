@@ -3,7 +3,8 @@
 It lives in the user's cache directory (`platformdirs.user_cache_dir("kenning")`,
 so XDG_CACHE_HOME moves it), so a `--full` rebuild or a `--until` scrape into
 another database never parses the same blob twice. Values are zlib-compressed
-facts JSON. A cache that cannot be opened or written is simply not used.
+facts (extract's encoding; the workers compress them). A cache that cannot be
+opened or written is simply not used.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from pathlib import Path
 import apsw
 import platformdirs
 
-from kenning.scrapers.code.extract import EXTRACTOR_VERSION
+from kenning.scrapers.code.extract import EXTRACTOR_VERSION, FACTS_FORMAT
+
+# entries of another extractor or another encoding of its facts never match
+VERSION = EXTRACTOR_VERSION * 100 + FACTS_FORMAT
 
 Key = tuple[str, str]  # (blob id, language)
 
@@ -54,18 +58,23 @@ class ParseCache:
             for blob, language in keys:
                 row = self._conn.execute(
                     "SELECT facts, partial FROM parses WHERE blob=? AND language=? AND version=?",
-                    (blob, language, EXTRACTOR_VERSION)).fetchone()
+                    (blob, language, VERSION)).fetchone()
                 if row is not None:
                     found[(blob, language)] = (zlib.decompress(row[0]), bool(row[1]))
         except (apsw.Error, zlib.error):
             return {}
         return found
 
+    @property
+    def enabled(self) -> bool:
+        return self._conn is not None
+
     def put_many(self, entries: Iterable[tuple[str, str, bytes, bool]]) -> None:
+        """(blob, language, compressed facts (`compress`), partial) rows."""
         if self._conn is None:
             return
-        rows = [(blob, language, EXTRACTOR_VERSION, int(partial), zlib.compress(facts, 1))
-                for blob, language, facts, partial in entries]
+        rows = [(blob, language, VERSION, int(partial), packed)
+                for blob, language, packed, partial in entries]
         try:
             with self._conn:
                 self._conn.executemany(
@@ -77,3 +86,7 @@ class ParseCache:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def compress(facts: bytes) -> bytes:
+    return zlib.compress(facts, 1)

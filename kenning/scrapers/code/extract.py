@@ -92,25 +92,50 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
             facts.append(["code.import", f"import:{imp['module']}", payload])
     for fact in facts:  # payloads leave here as canonical JSON: the worker pays for encoding
         fact[2].setdefault("language", language)
-    lines = [f"{event_type}\0{_clean(key)}\0{_canonical(payload)}"
-             for event_type, key, payload in facts]
-    lines.extend(_calls(c, calls, src, language))
+    lines = []
+    seen: dict[tuple[str, str], int] = {}
+    for event_type, key, payload in facts:
+        key = _clean(key)
+        n = seen.get((event_type, key), 0) + 1
+        seen[(event_type, key)] = n
+        line = f"{event_type}\0{key}\0{_canonical(payload)}"
+        lines.append(line if n == 1 else f"{line}\0{n}")
+    keys, call_lines = _calls(c, calls, src, language)
+    if len(set(keys)) < len(keys):  # "a->b" -> "c" and "a" -> "b->c": numbered in order
+        call_lines = _ordinals(call_lines)
+    lines.extend(call_lines)
     return "\n".join(lines).encode("utf-8"), root.has_error
 
 
 # Facts travel (and are cached) as one record per line, fields split by NUL:
 # canonical JSON never holds a raw newline or NUL, and keys are squashed
 # identifiers. Half the cost of wrapping the JSON payloads in a JSON list.
+# A fact whose (event type, key) came before in the file carries its ordinal
+# (2, 3, ...) as a fourth field, so the scraper need not count.
+FACTS_FORMAT = 2  # bump when the encoding changes (the parse cache is keyed by it)
+
+
 def encode_facts(facts: list[list[Any]]) -> bytes:
-    return "\n".join(f"{event_type}\0{_clean(key)}\0{_canonical(payload)}"
-                     for event_type, key, payload in facts).encode("utf-8")
+    return "\n".join(_ordinals([f"{event_type}\0{_clean(key)}\0{_canonical(payload)}"
+                                for event_type, key, payload in facts])).encode("utf-8")
+
+
+def _ordinals(lines: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        head = line[:line.index("\0", line.index("\0") + 1)]  # type NUL key
+        n = seen.get(head, 0) + 1
+        seen[head] = n
+        if n > 1:
+            lines[i] = f"{line}\0{n}"
+    return lines
 
 
 def decode_facts(blob: bytes) -> list[tuple[str, str, str]]:
     """[(event_type, key, canonical JSON payload)] in source order."""
     if not blob:
         return []
-    return [tuple(line.split("\0", 2)) for line in blob.decode("utf-8").split("\n")]  # type: ignore[misc]
+    return [tuple(line.split("\0")[:3]) for line in blob.decode("utf-8").split("\n")]  # type: ignore[misc]
 
 
 def _clean(key: str) -> str:
@@ -393,8 +418,9 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
     return []  # namespaces and impl blocks only qualify what they hold
 
 
-def _calls(c: _Compiled, calls: list[_Call], src: bytes, language: str) -> list[str]:
-    """code.call facts, encoded: one per (caller, callee), first site first."""
+def _calls(c: _Compiled, calls: list[_Call], src: bytes,
+           language: str) -> tuple[list[str], list[str]]:
+    """code.call facts, encoded: one per (caller, callee), first site first; and their keys."""
     lang = c.language
     plain = c.plain_callee
     seen: dict[bytes, str] = {}  # the callee text of a @call.name slice
@@ -418,7 +444,8 @@ def _calls(c: _Compiled, calls: list[_Call], src: bytes, language: str) -> list[
             found.append(node.start_point[0] + 1)
     # what _canonical makes of {"caller", "callee", "line", "lines", "language"}
     tail = f',"language":{encode_basestring(language)},"line":'
-    return [f"code.call\0{_clean(f'{caller}->{callee}')}\0"
-            f'{{"callee":{encode_basestring(callee)},"caller":{encode_basestring(caller)}'
-            f'{tail}{found[0]},"lines":[{",".join(map(str, found))}]}}'
-            for (caller, callee), found in lines.items()]
+    keys = [_clean(f"{caller}->{callee}") for caller, callee in lines]
+    return keys, [f"code.call\0{key}\0"
+                  f'{{"callee":{encode_basestring(callee)},"caller":{encode_basestring(caller)}'
+                  f'{tail}{found[0]},"lines":[{",".join(map(str, found))}]}}'
+                  for key, ((caller, callee), found) in zip(keys, lines.items(), strict=True)]

@@ -2,7 +2,8 @@
 
 Batches of files go to a process pool; results come back in the order the
 batches were submitted, whatever order the workers finish in. With one worker
-everything runs in this process.
+everything runs in this process. Workers also compress the facts for the parse
+cache, so the parent only receives.
 """
 
 from __future__ import annotations
@@ -13,24 +14,26 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from kenning.scrapers.code.cache import compress
 from kenning.scrapers.code.extract import extract
 
 Job = tuple[str, str, bytes]  # (key, language, source bytes)
-Done = tuple[str, bytes, bool]  # (key, facts JSON, partial)
+Done = tuple[str, bytes, bool, bytes | None]  # (key, facts, partial, compressed facts)
 
-_BATCH_BYTES = 1 << 20
+_BATCH_BYTES = 256 << 10  # small batches: the last one does not keep a worker busy alone
 _BATCH_FILES = 64
 
 
-def _run_batch(batch: list[Job]) -> list[Done]:
-    return [_run_one(*job) for job in batch]
+def _run_batch(batch: list[Job], packed: bool) -> list[Done]:
+    return [_run_one(*job, packed) for job in batch]
 
 
-def _run_one(key: str, language: str, data: bytes) -> Done:
+def _run_one(key: str, language: str, data: bytes, packed: bool) -> Done:
     try:
-        return (key, *extract(language, data))
+        facts, partial = extract(language, data)
     except Exception as exc:  # one bad file never stops a scrape; the scraper warns
-        return key, f"error:{type(exc).__name__}: {exc}".encode()[:300], False
+        return key, f"error:{type(exc).__name__}: {exc}".encode()[:300], False, None
+    return key, facts, partial, compress(facts) if packed else None
 
 
 def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
@@ -46,17 +49,18 @@ def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
         yield batch
 
 
-def parse_all(jobs: Iterable[Job], workers: int) -> Iterator[Done]:
+def parse_all(jobs: Iterable[Job], workers: int, packed: bool = False) -> Iterator[Done]:
+    """Facts of every job, in job order; `packed`: with the facts compressed too."""
     if workers <= 1:
         for batch in _batches(jobs):
-            yield from _run_batch(batch)
+            yield from _run_batch(batch, packed)
         return
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
         pending: deque[Future[list[Done]]] = deque()
         for batch in _batches(jobs):
-            pending.append(executor.submit(_run_batch, batch))
+            pending.append(executor.submit(_run_batch, batch, packed))
             while len(pending) > 2 * workers:
                 yield from pending.popleft().result()
         while pending:

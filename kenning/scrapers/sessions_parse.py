@@ -8,7 +8,7 @@ every top-level list item and every loose paragraph is one item. Inline
 parsing is switched off: items keep their markdown source, and the block
 walk alone is several times faster. Tokens inside a list item are never read
 (an item is its source lines), so the block state keeps only the item's own
-open/close tokens: markdown-it still parses the item's content, which decides
+opening token: markdown-it still parses the item's content, which decides
 where the item ends, but without building the nested tokens.
 
 Problems never raise: they are collected as (line, reason) and the caller
@@ -17,6 +17,7 @@ turns them into one warning per file.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -101,6 +102,7 @@ class ParsedSession:
     problems: list[tuple[int, str]] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4096)  # labels repeat in every block of every note
 def kind_of(label: str) -> str | None:
     for kind, pattern in _KINDS:
         if pattern.search(label):
@@ -135,12 +137,17 @@ def parse_session(text: str) -> ParsedSession:
     return session
 
 
+_LIST_CLOSE = ("bullet_list_close", "ordered_list_close")
+
+
 class _State(StateBlock):
     """markdown-it's block state that drops the tokens inside list items.
 
     The rules run as always (they decide where every block and item ends); only
-    `push` differs: a token inside a list item goes to one scratch token that
-    is never read, and the nesting level is kept as markdown-it keeps it; and
+    `push` differs: a token inside a list item, or a closing token other than a
+    list's, goes to one scratch token that is never read (the nesting level is
+    kept as markdown-it keeps it: markdown-it itself reads back no token but the
+    paragraphs directly in a tight list's items, which are all inside items); and
     `getLines`, which only ever fills a token's content, skips the copy there.
     """
 
@@ -156,6 +163,9 @@ class _State(StateBlock):
                 self.in_item = 1
             elif ttype == "heading_open":
                 self.headings = True
+            elif nesting < 0 and ttype not in _LIST_CLOSE:  # the walk needs no other closing
+                self.level -= 1
+                return self.scratch
             return super().push(ttype, tag, nesting)
         if ttype == "list_item_close":
             self.in_item -= 1
@@ -273,10 +283,10 @@ class _Walker:
             tok = tokens[i]
             if tok.type == "heading_open":
                 self._heading(int(tok.tag[1:]), tokens[i + 1].content.strip(), _line(tok))
-                i += 3
+                i += 2  # open, inline (no closing tokens: see _State)
             elif tok.type == "paragraph_open":
                 self._paragraph(tokens[i + 1].content, _line(tok))
-                i += 3
+                i += 2
             elif tok.type in ("bullet_list_open", "ordered_list_open"):
                 i = self._list(tokens, i)
             elif tok.type == "fence":
@@ -394,20 +404,24 @@ class _Walker:
         return i
 
     def _list_item(self, start: int, end: int) -> None:
-        raw = self.lines[start:end]
-        while raw and not raw[-1].strip():
-            raw.pop()
-        if not raw:
+        lines = self.lines
+        end = min(end, len(lines))
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        if end <= start:
             return
-        first = _MARKER.sub("", raw[0], count=1).strip()
+        first = _MARKER.sub("", lines[start], count=1).strip()
         completed = None
         check = _CHECKBOX.match(first)
         if check:
             completed = check.group(1) != " "
             first = first[check.end():].strip()
-        rest = [ln.rstrip() for ln in raw[1:]]
-        indent = min((len(ln) - len(ln.lstrip()) for ln in rest if ln.strip()), default=0)
-        text = "\n".join([first, *(ln[indent:] for ln in rest)]).strip()
+        if end - start == 1:
+            text = first
+        else:
+            rest = [ln.rstrip() for ln in lines[start + 1:end]]
+            indent = min((len(ln) - len(ln.lstrip()) for ln in rest if ln.strip()), default=0)
+            text = "\n".join([first, *(ln[indent:] for ln in rest)]).strip()
         if not text:
             return
         if self.mode == "classification":

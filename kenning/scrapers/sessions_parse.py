@@ -169,8 +169,6 @@ class _State(StateBlock):
             return super().push(ttype, tag, nesting)
         if ttype == "list_item_close":
             self.in_item -= 1
-            if not self.in_item:
-                return super().push(ttype, tag, nesting)
         elif ttype == "list_item_open":
             self.in_item += 1
         elif ttype == "heading_open":

@@ -37,7 +37,7 @@ from typing import Any
 
 from kenning.events import Event, canonical_json, make_event, utc_timestamp
 from kenning.scrapers.base import ScrapeContext, UnitResult
-from kenning.scrapers.sessions_parse import Item, ParsedSession, local_stamp, parse_session
+from kenning.scrapers.sessions_parse import ParsedSession, local_stamp, parse_session
 
 MAX_BYTES = 256 << 10  # longer files are read up to here (a session note is a few KB;
 # markdown-it needs ~2 s for 256 KB of one-word bullets, the worst case)
@@ -268,6 +268,7 @@ def _item_events(parsed: ParsedSession, clock: _Clock, sid: str, path: str) -> l
             second = ',"block_title":' + title
         data = (f'{{"block":{block}{second},"index":{index},"line":{item.line},'
                 f'"section":{section}{tail}{_json_str(item.text)}}}')
+        # its block's time, else the last block's before it, else the session start
         at = item.block if item.block is not None else item.after_block
         event_type = types.get(item.kind)
         if event_type is None:
@@ -327,10 +328,6 @@ class _Clock:
     @property
     def end(self) -> datetime:
         return self.block_times[-1] if self.block_times else self.start
-
-    def item_time(self, item: Item) -> datetime:
-        block = item.block if item.block is not None else item.after_block
-        return self.block_times[block] if block is not None else self.start
 
     @classmethod
     def of(cls, path: str, parsed: ParsedSession, fallback: str,

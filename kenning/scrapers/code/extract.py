@@ -104,6 +104,9 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     if len(set(keys)) < len(keys):  # "a->b" -> "c" and "a" -> "b->c": numbered in order
         call_lines = _ordinals(call_lines)
     lines.extend(call_lines)
+    for item in defs:  # parent <-> children cycles: freed now, without the cyclic GC
+        item.parent = None
+        item.children = []
     return "\n".join(lines).encode("utf-8"), root.has_error
 
 
@@ -239,7 +242,12 @@ def _define(lang: Language, defs: dict[tuple[int, int], _Item], capture: str, no
     if not name_nodes:
         return
     item = _Item(kind, node, key[0], key[1], caps=caps)
-    _name(item, text(name_nodes[0], src))
+    name = name_nodes[0]
+    raw = src[name.start_byte:name.end_byte].decode("utf-8", "replace")
+    if raw.isidentifier() and len(raw) <= 200:  # what _name makes of it, at once
+        item.name = raw
+    else:
+        _name(item, raw)
     for q in caps.get("qualifier", []):
         item.qualifier.append(_strip_generics(text(q, src)))
     if item.name:

@@ -8,6 +8,7 @@ cache, so the parent only receives.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import sys
 from collections import deque
@@ -25,7 +26,16 @@ _BATCH_FILES = 64
 
 
 def _run_batch(batch: list[Job], packed: bool) -> list[Done]:
-    return [_run_one(*job, packed) for job in batch]
+    # Extraction allocates many short-lived containers (match dicts, lists) and makes no
+    # cyclic garbage (extract breaks its own cycles), so the cyclic GC only costs here:
+    # ~8% of the batch. It is paused, and restored for whoever runs next.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [_run_one(*job, packed) for job in batch]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _run_one(key: str, language: str, data: bytes, packed: bool) -> Done:

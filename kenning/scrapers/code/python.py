@@ -27,11 +27,12 @@ class Python(Syntax):
         body = node.child_by_field_name("body")
         if body is None or body.named_child_count == 0:
             return None
-        first = body.named_children[0]
-        if first.type != "expression_statement" or first.named_child_count != 1:
+        first = body.named_child(0)  # not named_children: a class body holds many
+        if first is None or first.type != "expression_statement" \
+                or first.named_child_count != 1:
             return None
-        string = first.named_children[0]
-        if string.type != "string":
+        string = first.named_child(0)
+        if string is None or string.type != "string":
             return None
         match = _STRING.match(text(string, src))
         return inspect.cleandoc(match.group(2)) or None if match else None
@@ -44,7 +45,7 @@ class Python(Syntax):
                 if d.type == "decorator"]
 
     def flags(self, node: Node, name: str, src: bytes, in_type: bool) -> dict[str, bool]:
-        first = node.children[0] if node.child_count else None
+        first = node.child(0)
         decorators = self.decorators(node, src) if in_type else []
         return {
             "async": first is not None and first.type == "async",

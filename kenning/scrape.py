@@ -110,7 +110,8 @@ def scrape(
             result.warnings.extend(ctx.warnings)
             database.set_meta(conn, f"target:{name}", result.target or "")
             database.set_meta(conn, f"position:{name}", position)
-            history_cache.clear()  # later scrapers see what this one wrote
+            if name == "git":  # later scrapers read the history it just wrote
+                history_cache.clear()
         store.renumber()
         result.added, result.removed = store.added, store.removed
         database.set_meta(conn, "options", state)

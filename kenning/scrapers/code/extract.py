@@ -84,21 +84,24 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     _nest(defs, calls)
     facts: list[list[Any]] = []
     for item in defs:
-        facts.extend(_describe(lang, item, src))
+        facts.extend(_describe(lang, item, src, language))
     for node, caps in imports:
         line = node.start_point[0] + 1
         for imp in lang.imports(node, caps, src):
             payload = {**imp, "line": line, "language": language}
             facts.append(["code.import", f"import:{imp['module']}", payload])
-    for fact in facts:  # payloads leave here as canonical JSON: the worker pays for encoding
-        fact[2].setdefault("language", language)
     lines = []
     seen: dict[tuple[str, str], int] = {}
-    for event_type, key, payload in facts:
+    for event_type, key, payload in facts:  # payloads leave as canonical JSON: the worker
+        if type(payload) is str:            # pays for encoding
+            data = payload
+        else:
+            payload.setdefault("language", language)
+            data = _canonical(payload)
         key = _clean(key)
         n = seen.get((event_type, key), 0) + 1
         seen[(event_type, key)] = n
-        line = f"{event_type}\0{key}\0{_canonical(payload)}"
+        line = f"{event_type}\0{key}\0{data}"
         lines.append(line if n == 1 else f"{line}\0{n}")
     keys, call_lines = _calls(c, calls, src, language)
     if len(set(keys)) < len(keys):  # "a->b" -> "c" and "a" -> "b->c": numbered in order
@@ -310,10 +313,6 @@ def _place(item: _Item, stack: list[_Item]) -> None:
         stack.append(item)
 
 
-def _line_span(node: Node) -> dict[str, int]:
-    return {"start_line": node.start_point[0] + 1, "end_line": node.end_point[0] + 1}
-
-
 def _excerpt(body: Node | None, src: bytes) -> str:
     if body is None:
         return ""
@@ -369,36 +368,69 @@ def _container(item: _Item) -> tuple[str | None, str | None]:
     return parent.qualified, parent.kind
 
 
-def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
+def _describe(lang: Language, item: _Item, src: bytes, language: str) -> list[list[Any]]:
+    """Facts of one definition; a payload is a dict, or already canonical JSON (str)."""
     node = item.node
     container, container_kind = _container(item)
     in_type = container_kind is not None and container_kind in _TYPEISH | {"type"}
-    base = {"name": item.name, "qualified_name": item.qualified, "container": container,
-            **_line_span(node)}
+    start_line = node.start_point[0] + 1
+    end_line = node.end_point[0] + 1
     kind = item.kind
     if kind == "function":
         fn = lang.function_node(node)
         body = lang.body(fn)
         params = lang.parameters(fn)
-        payload = {
-            **base,
-            "kind": "method" if in_type else "function",
-            "signature": _signature(node, body, lang.comment_types, src),
-            "parameters": [" ".join(src[p.start_byte:p.end_byte].decode("utf-8", "replace")
-                                    .split())[:200]
-                           for p in params.named_children
-                           if p.type not in lang.comment_types] if params else [],
-            "return_type": lang.return_type(fn, src),
-            "docstring": lang.docstring(node, src),
-            "decorators": lang.decorators(node, src),
-            **lang.flags(node, item.name, src, in_type),
-            "body_excerpt": _excerpt(body, src),
-        }
-        out = [["code.function", item.qualified, payload]]
+        signature = _signature(node, body, lang.comment_types, src)
+        parameters = [" ".join(src[p.start_byte:p.end_byte].decode("utf-8", "replace")
+                               .split())[:200]
+                      for p in params.named_children
+                      if p.type not in lang.comment_types] if params else []
+        return_type = lang.return_type(fn, src)
+        docstring = lang.docstring(node, src)
+        decorators = lang.decorators(node, src)
+        flags = lang.flags(node, item.name, src, in_type)
+        excerpt = _excerpt(body, src)
+        name, qualified = item.name, item.qualified
+        enc = encode_basestring
+        held = "null" if container is None else enc(container)
+        if len(flags) == 3 and type(flags.get("async")) is bool \
+                and type(flags.get("public")) is bool and type(flags.get("static")) is bool:
+            # what _canonical makes of the payload below, keys in sorted order
+            data = "".join([
+                '{"async":', "true" if flags["async"] else "false",
+                ',"body_excerpt":', enc(excerpt), ',"container":', held,
+                ',"decorators":[', ",".join(map(enc, decorators)),
+                '],"docstring":', "null" if docstring is None else enc(docstring),
+                ',"end_line":', str(end_line),
+                ',"kind":', '"method"' if in_type else '"function"',
+                ',"language":', enc(language), ',"name":', enc(name),
+                ',"parameters":[', ",".join(map(enc, parameters)),
+                '],"public":', "true" if flags["public"] else "false",
+                ',"qualified_name":', enc(qualified),
+                ',"return_type":', "null" if return_type is None else enc(return_type),
+                ',"signature":', enc(signature), ',"start_line":', str(start_line),
+                ',"static":', "true" if flags["static"] else "false", "}"])
+            payload: dict[str, Any] | str = data
+        else:
+            payload = {
+                "name": name, "qualified_name": qualified, "container": container,
+                "start_line": start_line, "end_line": end_line,
+                "kind": "method" if in_type else "function",
+                "signature": signature, "parameters": parameters,
+                "return_type": return_type, "docstring": docstring, "decorators": decorators,
+                **flags,
+                "body_excerpt": excerpt,
+            }
+        out: list[list[Any]] = [["code.function", qualified, payload]]
         if in_type:
-            out.append(["code.member", item.qualified,
-                        {**base, "member_kind": "method", "line": base["start_line"]}])
+            out.append(["code.member", qualified,
+                        f'{{"container":{held},"end_line":{end_line},'
+                        f'"language":{enc(language)},"line":{start_line},'
+                        f'"member_kind":"method","name":{enc(name)},'
+                        f'"qualified_name":{enc(qualified)},"start_line":{start_line}}}'])
         return out
+    base = {"name": item.name, "qualified_name": item.qualified, "container": container,
+            "start_line": start_line, "end_line": end_line}
     if kind in TYPE_KINDS:
         body = lang.body(node)
         members: list[str] = []

@@ -44,6 +44,8 @@ class _Item:
     parent: _Item | None = None
     qualified: str = ""
     children: list[_Item] = field(default_factory=list)
+    start_line: int = 0
+    end_line: int = 0
 
 
 class _Compiled:
@@ -83,6 +85,12 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     defs, imports, calls = _collect(c, matches, src)
     _nest(defs, calls)
     facts: list[list[Any]] = []
+    row, at = 1, 0  # tree-sitter counts rows by "\n": count them up to each (sorted) start
+    for item in defs:
+        row += src.count(b"\n", at, item.start)
+        at = item.start
+        item.start_line = row
+        item.end_line = row + src.count(b"\n", at, item.end)
     for item in defs:
         facts.extend(_describe(lang, item, src, language))
     for node, caps in imports:
@@ -373,8 +381,8 @@ def _describe(lang: Language, item: _Item, src: bytes, language: str) -> list[li
     node = item.node
     container, container_kind = _container(item)
     in_type = container_kind is not None and container_kind in _TYPEISH | {"type"}
-    start_line = node.start_point[0] + 1
-    end_line = node.end_point[0] + 1
+    start_line = item.start_line
+    end_line = item.end_line
     kind = item.kind
     if kind == "function":
         fn = lang.function_node(node)
@@ -465,7 +473,8 @@ def _calls(c: _Compiled, calls: list[_Call], src: bytes,
     plain = c.plain_callee
     seen: dict[bytes, str] = {}  # the callee text of a @call.name slice
     lines: dict[tuple[str, str], list[int]] = {}
-    for _start, _end, node, caps, caller in calls:
+    row, at = 1, 0  # tree-sitter counts rows by "\n": count them up to each (sorted) start
+    for start, _end, node, caps, caller in calls:
         named = caps.get("call.name") if plain else None
         if named:
             name = named[0]
@@ -477,11 +486,13 @@ def _calls(c: _Compiled, calls: list[_Call], src: bytes,
             callee = lang.callee(node, caps, src)
         if not callee:
             continue
+        row += src.count(b"\n", at, start)
+        at = start
         found = lines.get((caller, callee))
         if found is None:
-            lines[(caller, callee)] = [node.start_point[0] + 1]
+            lines[(caller, callee)] = [row]
         else:
-            found.append(node.start_point[0] + 1)
+            found.append(row)
     # what _canonical makes of {"caller", "callee", "line", "lines", "language"}
     tail = f',"language":{encode_basestring(language)},"line":'
     keys = [_clean(f"{caller}->{callee}") for caller, callee in lines]

@@ -340,29 +340,37 @@ _WINDOW = 4096
 def _dedent(text: str) -> str:
     """textwrap.dedent's result without its regular expressions (5x faster here)."""
     lines = text.split("\n")
-    rest = [line.lstrip() for line in lines]  # empty for a blank line
+    rest = list(map(str.lstrip, lines))  # empty for a blank line
     margins = {line[:len(line) - len(tail)] for line, tail in zip(lines, rest, strict=True) if tail}
     if len(margins) > 1:
         cut = len(os.path.commonprefix(list(margins)))
     else:
         cut = len(margins.pop()) if margins else 0
+    if not cut:
+        return "\n".join([line if tail else "" for line, tail in zip(lines, rest, strict=True)])
     return "\n".join([line[cut:] if tail else "" for line, tail in zip(lines, rest, strict=True)])
 
 
 def _signature(node: Node, body: Node | None, comments: frozenset[str], src: bytes) -> str:
     """The definition's text up to its body, comments left out."""
     end = node.end_byte
-    if body is not None and body.start_byte > node.start_byte:
-        end, children = node.start_byte, list(node.children)
-        while children:
-            child = children.pop(0)
-            if child.start_byte >= body.start_byte:
-                break
-            if child.end_byte > body.start_byte:  # holds the body (an arrow function's value)
-                children = list(child.children)
-            elif child.type not in comments:
-                end = child.end_byte
-    sig = squash(src[node.start_byte:end].decode("utf-8", "replace"), 500)
+    if body is not None:
+        body_start = body.start_byte
+        if body_start > node.start_byte:
+            end = node.start_byte
+            children = node.children
+            i, n = 0, len(children)
+            while i < n:
+                child = children[i]
+                i += 1
+                if child.start_byte >= body_start:
+                    break
+                if child.end_byte > body_start:  # holds the body (an arrow function's value)
+                    children = child.children
+                    i, n = 0, len(children)
+                elif child.type not in comments:
+                    end = child.end_byte
+    sig = " ".join(src[node.start_byte:end].decode("utf-8", "replace").split())[:500]  # squash
     return sig.rstrip("{:;= ").rstrip()
 
 

@@ -29,7 +29,7 @@ import multiprocessing
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -76,17 +76,23 @@ class SessionScraper:
                 fallback.append(utc_timestamp(ctx.repo.commit_time(ctx.target)))
             return fallback[0]
 
-        blobs = dict(ctx.repo.read_blobs(sorted({s.blob for s in wanted if s.blob})))
-        jobs: list[_Job] = []
-        for src in wanted:
-            data = _read_disk(ctx.repo.root, src.path) if src.blob is None else blobs.get(src.blob)
-            if data is None:
-                ctx.warn(f"{src.path}:1: cannot be read")
-                yield UnitResult(src.path, [], "error:unreadable")
-            else:
-                jobs.append((src.path, data, fallback_start(src.path)))
-        workers = ctx.options.workers if len(jobs) >= _PARALLEL_FROM else 1
-        for path, events, problems in _events_all(jobs, history.tags, workers):
+        # Blobs are read in file order while the first batches are already being parsed.
+        blobs = _Blobs(ctx.repo.read_blobs(dict.fromkeys(s.blob for s in wanted if s.blob)))
+        workers = ctx.options.workers if len(wanted) >= _PARALLEL_FROM else 1
+        with _Batches(history.tags, workers) as batches:
+            with blobs:
+                for src in wanted:
+                    data = (_read_disk(ctx.repo.root, src.path) if src.blob is None
+                            else blobs.get(src.blob))
+                    if data is None:
+                        ctx.warn(f"{src.path}:1: cannot be read")
+                        yield UnitResult(src.path, [], "error:unreadable")
+                    else:
+                        batches.add((src.path, data, fallback_start(src.path)))
+            yield from self._results(ctx, batches.results())
+
+    def _results(self, ctx: ScrapeContext, done: Iterator[_Done]) -> Iterator[UnitResult]:
+        for path, events, problems in done:
             if problems:
                 line, reason = problems[0]
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -127,18 +133,73 @@ def _rows_batch(batch: list[_Job], tags: dict[str, str]
             for path, events, problems in _events_batch(batch, tags)]
 
 
-def _events_all(jobs: list[_Job], tags: dict[str, str], workers: int) -> Iterator[_Done]:
-    """Events of every job, in job order, across `workers` processes (output is the same)."""
-    batches = [jobs[i:i + _BATCH] for i in range(0, len(jobs), _BATCH)]
-    if workers <= 1 or len(batches) < 2:
-        for batch in batches:
-            yield from _events_batch(batch, tags)
-        return
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        for done in pool.map(_rows_batch, batches, [tags] * len(batches)):
-            for path, rows, problems in done:
+class _Batches:
+    """Jobs in batches of _BATCH; with workers > 1, each full batch goes to a process pool
+    as soon as it is added. `results()` gives every job's events in job order."""
+
+    def __init__(self, tags: dict[str, str], workers: int) -> None:
+        self.tags = tags
+        self.workers = workers
+        self.batch: list[_Job] = []
+        self.waiting: list[list[_Job]] = []  # batches to parse here
+        self.futures: list[Future[list[tuple[str, list[_Row], list[tuple[int, str]]]]]] = []
+        self.pool: ProcessPoolExecutor | None = None
+
+    def add(self, job: _Job) -> None:
+        self.batch.append(job)
+        if len(self.batch) == _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if self.workers <= 1:
+            self.waiting.append(batch)
+            return
+        if self.pool is None:
+            method = "fork" if sys.platform.startswith("linux") else "spawn"
+            self.pool = ProcessPoolExecutor(self.workers,
+                                            mp_context=multiprocessing.get_context(method))
+        self.futures.append(self.pool.submit(_rows_batch, batch, self.tags))
+
+    def results(self) -> Iterator[_Done]:
+        if self.batch:
+            self._flush()
+        for batch in self.waiting:
+            yield from _events_batch(batch, self.tags)
+        for future in self.futures:
+            for path, rows, problems in future.result():
                 yield path, [Event(*row) for row in rows], problems
+
+    def __enter__(self) -> _Batches:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Blobs:
+    """Blob contents by id from one streaming read: `get` reads on until the id comes."""
+
+    def __init__(self, stream: Iterator[tuple[str, bytes]]) -> None:
+        self.stream = stream
+        self.read: dict[str, bytes] = {}
+
+    def get(self, object_id: str) -> bytes | None:
+        while object_id not in self.read:
+            item = next(self.stream, None)
+            if item is None:
+                return None  # missing from the repository
+            self.read[item[0]] = item[1]
+        return self.read[object_id]
+
+    def __enter__(self) -> _Blobs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        close = getattr(self.stream, "close", None)
+        if close is not None:
+            close()  # ends the `git cat-file` process
 
 
 def _plan(ctx: ScrapeContext) -> dict[str, _Source]:

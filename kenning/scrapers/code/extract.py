@@ -92,7 +92,7 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         item.start_line = row
         item.end_line = row + src.count(b"\n", at, item.end)
     for item in defs:
-        facts.extend(_describe(lang, item, src, language))
+        facts.extend(_describe(lang, item, src))
     for node, caps in imports:
         line = node.start_point[0] + 1
         for imp in lang.imports(node, caps, src):
@@ -101,11 +101,8 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     lines = []
     seen: dict[tuple[str, str], int] = {}
     for event_type, key, payload in facts:  # payloads leave as canonical JSON: the worker
-        if type(payload) is str:            # pays for encoding
-            data = payload
-        else:
-            payload.setdefault("language", language)
-            data = _canonical(payload)
+        payload.setdefault("language", language)  # pays for encoding
+        data = _canonical(payload)
         key = _clean(key)
         n = seen.get((event_type, key), 0) + 1
         seen[(event_type, key)] = n
@@ -384,8 +381,8 @@ def _container(item: _Item) -> tuple[str | None, str | None]:
     return parent.qualified, parent.kind
 
 
-def _describe(lang: Language, item: _Item, src: bytes, language: str) -> list[list[Any]]:
-    """Facts of one definition; a payload is a dict, or already canonical JSON (str)."""
+def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
+    """Facts of one definition: [event_type, key, payload dict]."""
     node = item.node
     container, container_kind = _container(item)
     in_type = container_kind is not None and container_kind in _TYPEISH | {"type"}
@@ -407,43 +404,21 @@ def _describe(lang: Language, item: _Item, src: bytes, language: str) -> list[li
         flags = lang.flags(node, item.name, src, in_type)
         excerpt = _excerpt(body, src)
         name, qualified = item.name, item.qualified
-        enc = encode_basestring
-        held = "null" if container is None else enc(container)
-        if len(flags) == 3 and type(flags.get("async")) is bool \
-                and type(flags.get("public")) is bool and type(flags.get("static")) is bool:
-            # what _canonical makes of the payload below, keys in sorted order
-            data = "".join([
-                '{"async":', "true" if flags["async"] else "false",
-                ',"body_excerpt":', enc(excerpt), ',"container":', held,
-                ',"decorators":[', ",".join(map(enc, decorators)),
-                '],"docstring":', "null" if docstring is None else enc(docstring),
-                ',"end_line":', str(end_line),
-                ',"kind":', '"method"' if in_type else '"function"',
-                ',"language":', enc(language), ',"name":', enc(name),
-                ',"parameters":[', ",".join(map(enc, parameters)),
-                '],"public":', "true" if flags["public"] else "false",
-                ',"qualified_name":', enc(qualified),
-                ',"return_type":', "null" if return_type is None else enc(return_type),
-                ',"signature":', enc(signature), ',"start_line":', str(start_line),
-                ',"static":', "true" if flags["static"] else "false", "}"])
-            payload: dict[str, Any] | str = data
-        else:
-            payload = {
-                "name": name, "qualified_name": qualified, "container": container,
-                "start_line": start_line, "end_line": end_line,
-                "kind": "method" if in_type else "function",
-                "signature": signature, "parameters": parameters,
-                "return_type": return_type, "docstring": docstring, "decorators": decorators,
-                **flags,
-                "body_excerpt": excerpt,
-            }
+        payload = {
+            "name": name, "qualified_name": qualified, "container": container,
+            "start_line": start_line, "end_line": end_line,
+            "kind": "method" if in_type else "function",
+            "signature": signature, "parameters": parameters,
+            "return_type": return_type, "docstring": docstring, "decorators": decorators,
+            **flags,
+            "body_excerpt": excerpt,
+        }
         out: list[list[Any]] = [["code.function", qualified, payload]]
         if in_type:
             out.append(["code.member", qualified,
-                        f'{{"container":{held},"end_line":{end_line},'
-                        f'"language":{enc(language)},"line":{start_line},'
-                        f'"member_kind":"method","name":{enc(name)},'
-                        f'"qualified_name":{enc(qualified)},"start_line":{start_line}}}'])
+                        {"name": name, "qualified_name": qualified, "container": container,
+                         "start_line": start_line, "end_line": end_line,
+                         "member_kind": "method", "line": start_line}])
         return out
     base = {"name": item.name, "qualified_name": item.qualified, "container": container,
             "start_line": start_line, "end_line": end_line}

@@ -136,17 +136,21 @@ def _print_results(results: list[Any], mode: str, explain: bool) -> None:
         return
     table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold",
                   min_width=min(out.width, 100))
-    for column in ("#", "kind", "time", "source", "paths"):
-        table.add_column(column, no_wrap=column != "paths", overflow="fold")
+    for column in ("#", "kind", "time"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("where", max_width=44, overflow="fold")
     table.add_column("snippet", ratio=1, min_width=30, overflow="fold")
     table.add_column("score", no_wrap=True)
     if explain:
         table.add_column("lexical", no_wrap=True)
         table.add_column("semantic", no_wrap=True)
     for i, r in enumerate(results, 1):
-        source = r.source[:10] if r.kind == "commit" else r.source
-        paths = "\n".join(r.paths[:3]) + (f"\n+{len(r.paths) - 3}" if len(r.paths) > 3 else "")
-        row = [str(i), r.kind, r.timestamp[:10], source, paths, r.snippet, f"{r.score:.4f}"]
+        # code: its path:line says it all; commits and notes: the source, then the files
+        where = r.source[:10] if r.kind == "commit" else r.source
+        if r.kind != "code":
+            where += "".join(f"\n{p}" for p in r.paths[:3])
+            where += f"\n+{len(r.paths) - 3} more" if len(r.paths) > 3 else ""
+        row = [str(i), r.kind, r.timestamp[:10], where, r.snippet, f"{r.score:.4f}"]
         if explain:
             for arm in ("lexical", "semantic"):
                 rank, score = r.arms.get(arm, (None, None))

@@ -207,6 +207,8 @@ class GitRepo:
 def _git_failure(args: tuple[str, ...] | list[str], stderr: bytes) -> str:
     lines = [ln for ln in decode_text(stderr).splitlines() if ln.strip()]
     detail = lines[0] if lines else "no message"
-    if "corrupt" in detail or "bad object" in detail or "unable to read" in detail:
+    damage = ("corrupt", "bad object", "unable to read", "inflate", "invalid object",
+              "packed object", "loose object", "did not receive expected object")
+    if any(word in detail for word in damage):
         return f"git cannot read the repository ({detail}); run `git fsck` to find the damage"
     return f"git {args[0]} failed: {detail}"

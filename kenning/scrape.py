@@ -81,48 +81,50 @@ def scrape(
     else:
         result.target = head
 
-    conn = database.connect(db_path, create=True)
-    started = time.monotonic()
-    with database.write_transaction(conn, db_path):
-        database.ensure_schema(conn)
-        state = scrape_state(options, result.cutoff)
-        if full or database.get_meta(conn, "options") != state:
-            _clear(conn)
-        # tags are refs, not commits: a new tag on an unchanged HEAD is still news
-        position = f"{result.target or ''}:{repo.tags_fingerprint()}"
-        if not options.worktree and all(
-            database.get_meta(conn, f"position:{n}") == position for n in names
-        ):
-            result.unchanged = True
-            return result
-        store = EventStore(conn)
-        history_cache: list[History] = []
+    with database.deleted_if_new_and_failed(db_path):
+        conn = database.connect(db_path, create=True)
+        started = time.monotonic()
+        with database.write_transaction(conn, db_path):
+            database.ensure_schema(conn)
+            state = scrape_state(options, result.cutoff)
+            if full or database.get_meta(conn, "options") != state:
+                _clear(conn)
+            # tags are refs, not commits: a new tag on an unchanged HEAD is still news
+            position = f"{result.target or ''}:{repo.tags_fingerprint()}"
+            if not options.worktree and all(
+                database.get_meta(conn, f"position:{n}") == position for n in names
+            ):
+                result.unchanged = True
+                return result
+            store = EventStore(conn)
+            history_cache: list[History] = []
 
-        def history() -> History:
-            if not history_cache:
-                history_cache.append(read_history(conn))
-            return history_cache[0]
+            def history() -> History:
+                if not history_cache:
+                    history_cache.append(read_history(conn))
+                return history_cache[0]
 
-        for name in names:
-            ctx = ScrapeContext(repo, result.target or "", result.cutoff, options, history)
-            written, removed = _run_scraper(name, ctx, store, progress)
-            result.per_scraper[name] = (written, removed)
-            result.warnings.extend(ctx.warnings)
-            database.set_meta(conn, f"target:{name}", result.target or "")
-            database.set_meta(conn, f"position:{name}", position)
-            if name == "git":  # later scrapers read the history it just wrote
-                history_cache.clear()
-        store.renumber()
-        result.added, result.removed = store.added, store.removed
-        database.set_meta(conn, "options", state)
-        database.set_meta(conn, "reproducible", "0" if options.worktree else "1")
-        conn.execute(
-            "INSERT INTO scrape_runs(finished_at, target, cutoff, tool_version, options, added,"
-            " removed, seconds, warnings) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
-            " ?, ?, ?, ?, ?, ?, ?, ?)",
-            (result.target, result.cutoff, __version__, options.fingerprint(), store.added,
-             store.removed, round(time.monotonic() - started, 3), canonical_json(result.warnings)),
-        )
+            for name in names:
+                ctx = ScrapeContext(repo, result.target or "", result.cutoff, options, history)
+                written, removed = _run_scraper(name, ctx, store, progress)
+                result.per_scraper[name] = (written, removed)
+                result.warnings.extend(ctx.warnings)
+                database.set_meta(conn, f"target:{name}", result.target or "")
+                database.set_meta(conn, f"position:{name}", position)
+                if name == "git":  # later scrapers read the history it just wrote
+                    history_cache.clear()
+            store.renumber()
+            result.added, result.removed = store.added, store.removed
+            database.set_meta(conn, "options", state)
+            database.set_meta(conn, "reproducible", "0" if options.worktree else "1")
+            conn.execute(
+                "INSERT INTO scrape_runs(finished_at, target, cutoff, tool_version, options, added,"
+                " removed, seconds, warnings) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
+                " ?, ?, ?, ?, ?, ?, ?, ?)",
+                (result.target, result.cutoff, __version__, options.fingerprint(),
+                 store.added, store.removed, round(time.monotonic() - started, 3),
+                 canonical_json(result.warnings)),
+            )
     return result
 
 

@@ -108,3 +108,14 @@ def test_a_database_path_that_cannot_be_opened(history_repo: Path, tmp_path: Pat
                             check=False), "cannot create")
     _one_line_error(kenning("scrape", "--db", "/proc/k.db", cwd=history_repo, check=False),
                     "cannot open /proc/k.db")
+
+
+def test_a_corrupt_git_object(history_repo: Path, kenning) -> None:
+    tree = subprocess.run(["git", "rev-parse", "HEAD~3^{tree}"], cwd=history_repo, check=True,
+                          capture_output=True, text=True).stdout.strip()
+    loose = history_repo / ".git" / "objects" / tree[:2] / tree[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"garbage")
+    _one_line_error(kenning("scrape", "--no-embed", cwd=history_repo, check=False),
+                    "git cannot read the repository")
+    assert not (history_repo / ".kenning" / "kenning.db").exists()  # nothing half-made

@@ -139,6 +139,22 @@ def write_transaction(conn: apsw.Connection, path: Path) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def deleted_if_new_and_failed(path: Path) -> Iterator[None]:
+    """A database file that this command created is removed again if the command
+    fails, so a failed first scrape leaves nothing behind (an existing database
+    is protected by its transaction instead)."""
+    existed = path.exists()
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+
+
 def get_meta(conn: apsw.Connection, key: str) -> str | None:
     try:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -178,8 +178,8 @@ EXPECTED = {
         member Sample.run
         function Sample.helper
         member Sample.helper
-        function Sample.helper
-        member Sample.helper
+        function Sample.helper#2
+        member Sample.helper#2
         type Sample.Listener
         function Sample.Listener.onEvent
         member Sample.Listener.onEvent
@@ -207,7 +207,7 @@ EXPECTED = {
         member value.i
         member value.f
         function add
-        function add
+        function add#2
         function name
         import import:stdio.h
         import import:local.h
@@ -230,10 +230,10 @@ EXPECTED = {
         member geo.Point.x
         member geo.Point.y
         type geo.Points
-        function geo.Shape.Shape
-        member geo.Shape.Shape
-        function geo.Shape.unit
-        member geo.Shape.unit
+        function geo.Shape.Shape#2
+        member geo.Shape.Shape#2
+        function geo.Shape.unit#2
+        member geo.Shape.unit#2
         function geo.twice
         function main
         import import:vector
@@ -304,8 +304,9 @@ def test_language_by_extension() -> None:
 
 def find(language: str, event_type: str, key: str, nth: int = 0) -> dict[str, Any]:
     facts, _ = facts_of(language)
-    found = [p for t, k, p in facts if t == event_type and k == key]
-    return found[nth]
+    wanted = f"{key}#{nth + 1}" if nth else key  # a repeat's key carries its ordinal
+    (found,) = [p for t, k, p in facts if t == event_type and k == wanted]
+    return found
 
 
 DETAILS: list[tuple[str, str, str, dict[str, Any]]] = [

@@ -8,15 +8,15 @@ import apsw
 
 from kenning.materialize.base import StoredEvent
 from kenning.materialize.views.code import VIEWS
-from kenning.scrapers.code import _events
-from kenning.scrapers.code.extract import decode_facts, extract
+from kenning.scrapers.code import file_events
+from kenning.scrapers.code.extract import extract
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "code"
 
 
 def stored(path: str, language: str) -> list[StoredEvent]:
     out, _ = extract(language, (FIXTURES / path.rsplit("/", 1)[-1]).read_bytes())
-    events = _events(path, "2024-01-01T00:00:00Z", decode_facts(out))
+    events = file_events(path, "2024-01-01T00:00:00Z", out)
     return [StoredEvent(e.event_id, e.event_type, e.timestamp, e.source_id, e.source_file,
                         e.payload) for e in events]
 

@@ -20,7 +20,7 @@ from kenning.events import Event, utc_timestamp
 from kenning.gitrepo import TreeEntry
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.code.cache import ParseCache, compress
-from kenning.scrapers.code.extract import EXTRACTOR_VERSION
+from kenning.scrapers.code.extract import EXTRACTOR_VERSION, decode_facts
 from kenning.scrapers.code.filters import content_skip, excluded, minified_name
 from kenning.scrapers.code.languages import extension_map, language_of
 from kenning.scrapers.code.pool import Job, parse_all
@@ -111,7 +111,7 @@ class CodeScraper:
                         ctx.warn(f"{path}: could not extract code facts ({facts[6:].decode()})")
                     else:
                         when = times.get(path) or self._target_time(ctx)
-                        events = _encoded_events(path, when, facts)
+                        events = file_events(path, when, facts)
                         status = "partial" if partial else "ok"
                 self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
                 yield UnitResult(path, events, status)
@@ -185,36 +185,10 @@ class CodeScraper:
             yield blob, language
 
 
-def _events(path: str, when: str, facts: list[tuple[str, str, str]]) -> list[Event]:
-    """Facts -> events; a repeated (type, name) gets an ordinal in source order (`#2`...).
-
-    Payloads arrive as canonical JSON from the extractor (see extract._canonical)."""
+def file_events(path: str, when: str, facts: bytes) -> list[Event]:
+    """Events of one file's facts (extract's encoding: keys are source ids less "path::")."""
     if len(when) != 20 or not when.endswith("Z"):
         raise ValueError(f"timestamp must be YYYY-MM-DDTHH:MM:SSZ, got {when!r}")
-    seen: dict[tuple[str, str], int] = {}
-    events = []
-    for event_type, key, data in facts:
-        n = seen.get((event_type, key), 0) + 1
-        seen[(event_type, key)] = n
-        source_id = f"{path}::{key}" if n == 1 else f"{path}::{key}#{n}"
-        events.append(Event(event_type, when, source_id, path, data))
-    return events
-
-
-def _encoded_events(path: str, when: str, facts: bytes) -> list[Event]:
-    """`_events(path, when, decode_facts(facts))` in one pass: the extractor has
-    numbered the repeats already (a fourth field, see extract.FACTS_FORMAT)."""
-    if len(when) != 20 or not when.endswith("Z"):
-        raise ValueError(f"timestamp must be YYYY-MM-DDTHH:MM:SSZ, got {when!r}")
-    if not facts:
-        return []
     prefix = path + "::"
-    events = []
-    for line in facts.decode("utf-8").split("\n"):
-        fields = line.split("\0")
-        if len(fields) == 3:
-            events.append(Event(fields[0], when, prefix + fields[1], path, fields[2]))
-        else:
-            events.append(Event(fields[0], when, f"{prefix}{fields[1]}#{fields[3]}", path,
-                                fields[2]))
-    return events
+    return [Event(event_type, when, prefix + key, path, data)
+            for event_type, key, data in decode_facts(facts)]

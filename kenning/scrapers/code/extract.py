@@ -9,7 +9,6 @@ ordinals for duplicates) and adds the path and timestamp.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from importlib import resources
 from json.encoder import encode_basestring
@@ -21,7 +20,7 @@ from tree_sitter import Node, Parser, Query, QueryCursor
 from kenning.events import canonical_json
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
 
-EXTRACTOR_VERSION = 3  # bump when the facts a file yields (or their encoding) change
+EXTRACTOR_VERSION = 4  # bump when the facts a file yields (or their encoding) change
 
 TYPE_KINDS = frozenset({"class", "struct", "enum", "trait", "interface", "union", "module",
                         "alias"})
@@ -102,51 +101,42 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     seen: dict[tuple[str, str], int] = {}
     for event_type, key, payload in facts:  # payloads leave as canonical JSON: the worker
         payload.setdefault("language", language)  # pays for encoding
-        data = _canonical(payload)
         key = _clean(key)
-        n = seen.get((event_type, key), 0) + 1
-        seen[(event_type, key)] = n
-        line = f"{event_type}\0{key}\0{data}"
-        lines.append(line if n == 1 else f"{line}\0{n}")
-    keys, call_lines = _calls(c, calls, src, language)
+        n = seen[(event_type, key)] = seen.get((event_type, key), 0) + 1
+        lines.append(f"{event_type}\0{key if n == 1 else f'{key}#{n}'}\0{_canonical(payload)}")
+    keys, payloads = _calls(c, calls, src, language)
     if len(set(keys)) < len(keys):  # "a->b" -> "c" and "a" -> "b->c": numbered in order
-        call_lines = _ordinals(call_lines)
-    lines.extend(call_lines)
+        keys = _numbered(keys)
+    lines.extend([f"code.call\0{key}\0{data}" for key, data in zip(keys, payloads, strict=True)])
     for item in defs:  # parent <-> children cycles: freed now, without the cyclic GC
         item.parent = None
         item.children = []
     return "\n".join(lines).encode("utf-8"), root.has_error
 
 
-# Facts travel (and are cached) as one record per line, fields split by NUL:
-# canonical JSON never holds a raw newline or NUL, and keys are squashed
-# identifiers. Half the cost of wrapping the JSON payloads in a JSON list.
-# A fact whose (event type, key) came before in the file carries its ordinal
-# (2, 3, ...) as a fourth field, so the scraper need not count.
-FACTS_FORMAT = 2  # bump when the encoding changes (the parse cache is keyed by it)
+# Facts travel (and are cached) as one record per line, three fields split by
+# NUL: event type, key, payload. Canonical JSON never holds a raw newline or NUL,
+# and keys are squashed identifiers. Half the cost of wrapping the JSON payloads
+# in a JSON list. A fact whose (event type, key) came before in the file has its
+# ordinal in the key ("f#2", "f#3", ...): keys are source ids less "path::".
+FACTS_FORMAT = 3  # bump when the encoding changes (the parse cache is keyed by it)
 
 
-def encode_facts(facts: list[list[Any]]) -> bytes:
-    return "\n".join(_ordinals([f"{event_type}\0{_clean(key)}\0{_canonical(payload)}"
-                                for event_type, key, payload in facts])).encode("utf-8")
-
-
-def _ordinals(lines: list[str]) -> list[str]:
+def _numbered(keys: list[str]) -> list[str]:
     seen: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        head = line[:line.index("\0", line.index("\0") + 1)]  # type NUL key
-        n = seen.get(head, 0) + 1
-        seen[head] = n
-        if n > 1:
-            lines[i] = f"{line}\0{n}"
-    return lines
+    out = []
+    for key in keys:
+        n = seen[key] = seen.get(key, 0) + 1
+        out.append(key if n == 1 else f"{key}#{n}")
+    return out
 
 
 def decode_facts(blob: bytes) -> list[tuple[str, str, str]]:
     """[(event_type, key, canonical JSON payload)] in source order."""
     if not blob:
         return []
-    return [tuple(line.split("\0")[:3]) for line in blob.decode("utf-8").split("\n")]  # type: ignore[misc]
+    fields = iter(blob.decode("utf-8").replace("\n", "\0").split("\0"))
+    return list(zip(fields, fields, fields, strict=True))
 
 
 def _clean(key: str) -> str:
@@ -319,33 +309,19 @@ def _place(item: _Item, stack: list[_Item]) -> None:
 
 
 def _excerpt(body: Node | None, src: bytes) -> str:
+    """The body's first EXCERPT_LINES lines (within its first 4 KB), less the first
+    line's indentation: what a reader sees first, cheaply (no common-margin search)."""
     if body is None:
         return ""
     line_start = src.rfind(b"\n", 0, body.start_byte) + 1
-    end = body.end_byte
-    # the first EXCERPT_LINES lines: look in a window first, not the whole (class) body
-    lines = src[line_start:min(end, line_start + _WINDOW)].split(b"\n", EXCERPT_LINES)
-    if len(lines) <= EXCERPT_LINES and line_start + _WINDOW < end:
-        lines = src[line_start:end].split(b"\n", EXCERPT_LINES)
-    excerpt = _dedent(b"\n".join(lines[:EXCERPT_LINES]).decode("utf-8", "replace"))
+    head = src[line_start:min(body.end_byte, line_start + 4096)].decode("utf-8", "replace")
+    lines = head.split("\n", EXCERPT_LINES)[:EXCERPT_LINES]
+    first = lines[0]
+    margin = first[:len(first) - len(first.lstrip())]
+    excerpt = "\n".join(lines)
+    if margin:
+        excerpt = excerpt[len(margin):].replace("\n" + margin, "\n")
     return excerpt[:EXCERPT_CHARS].strip()
-
-
-_WINDOW = 4096
-
-
-def _dedent(text: str) -> str:
-    """textwrap.dedent's result without its regular expressions (5x faster here)."""
-    lines = text.split("\n")
-    rest = list(map(str.lstrip, lines))  # empty for a blank line
-    margins = {line[:len(line) - len(tail)] for line, tail in zip(lines, rest, strict=True) if tail}
-    if len(margins) > 1:
-        cut = len(os.path.commonprefix(list(margins)))
-    else:
-        cut = len(margins.pop()) if margins else 0
-    if not cut:
-        return "\n".join([line if tail else "" for line, tail in zip(lines, rest, strict=True)])
-    return "\n".join([line[cut:] if tail else "" for line, tail in zip(lines, rest, strict=True)])
 
 
 def _signature(node: Node, body: Node | None, comments: frozenset[str], src: bytes) -> str:
@@ -451,7 +427,7 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
 
 def _calls(c: _Compiled, calls: list[_Call], src: bytes,
            language: str) -> tuple[list[str], list[str]]:
-    """code.call facts, encoded: one per (caller, callee), first site first; and their keys."""
+    """code.call facts, one per (caller, callee), first site first: keys and payloads."""
     lang = c.language
     plain = c.plain_callee
     seen: dict[bytes, str] = {}  # the callee text of a @call.name slice
@@ -479,7 +455,6 @@ def _calls(c: _Compiled, calls: list[_Call], src: bytes,
     # what _canonical makes of {"caller", "callee", "line", "lines", "language"}
     tail = f',"language":{encode_basestring(language)},"line":'
     keys = [_clean(f"{caller}->{callee}") for caller, callee in lines]
-    return keys, [f"code.call\0{key}\0"
-                  f'{{"callee":{encode_basestring(callee)},"caller":{encode_basestring(caller)}'
+    return keys, [f'{{"callee":{encode_basestring(callee)},"caller":{encode_basestring(caller)}'
                   f'{tail}{found[0]},"lines":[{",".join(map(str, found))}]}}'
-                  for key, ((caller, callee), found) in zip(keys, lines.items(), strict=True)]
+                  for (caller, callee), found in lines.items()]

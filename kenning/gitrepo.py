@@ -7,10 +7,12 @@ prints (invariant I1). Output is read as bytes; text is decoded here once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,10 +186,17 @@ class GitRepo:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env,
         )
         assert proc.stdin is not None and proc.stdout is not None
+        stdin = proc.stdin
+
+        def ask() -> None:  # all requests at once, from a thread: no round trip per blob
+            # OSError: git exited early (the reader below stopped, or git failed)
+            with contextlib.suppress(OSError), stdin:
+                stdin.write(b"".join(object_id.encode() + b"\n" for object_id in ids))
+
+        writer = threading.Thread(target=ask, daemon=True)
+        writer.start()
         try:
             for object_id in ids:
-                proc.stdin.write(object_id.encode() + b"\n")
-                proc.stdin.flush()
                 header = proc.stdout.readline().split()
                 if len(header) < 3:  # "<id> missing"
                     continue
@@ -196,9 +205,9 @@ class GitRepo:
                 proc.stdout.read(1)  # the newline after every object
                 yield object_id, body
         finally:
-            proc.stdin.close()
             proc.kill()
             proc.wait()
+            writer.join()
 
     def read_blob(self, object_id: str) -> bytes:
         return self.run("cat-file", "blob", object_id)

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from importlib import resources
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any
 
 from tree_sitter import Language as Grammar
@@ -181,9 +182,10 @@ def _roles(query: Query) -> list[tuple[str, str] | None]:
     return roles
 
 
-# a call site: [start, -end, node, captures, caller]; lists sort by (start, -end) (the
-# nesting sweep's order) and (start, -end) never ties, so the node is never compared
+# a call site: [start, -end, node, captures, caller], in (start, -end) order (the
+# nesting sweep's); the caller is filled in by the sweep
 _Call = list[Any]
+_SPAN = itemgetter(0, 1)
 
 
 def _collect(c: _Compiled, matches: list[Any], src: bytes) -> tuple[
@@ -224,7 +226,7 @@ def _collect(c: _Compiled, matches: list[Any], src: bytes) -> tuple[
                     calls[key] = [key[0], -key[1], node, caps, ""]
                 break
     ordered = sorted(defs.values(), key=lambda i: (i.start, -i.end))
-    return ordered, [imports[k] for k in sorted(imports)], [calls[k] for k in sorted(calls)]
+    return ordered, [imports[k] for k in sorted(imports)], sorted(calls.values(), key=_SPAN)
 
 
 def _define(lang: Language, defs: dict[tuple[int, int], _Item], capture: str, node: Node,
@@ -268,13 +270,14 @@ def _name(item: _Item, raw: str) -> None:
 
 
 def _nest(defs: list[_Item], calls: list[_Call]) -> None:
-    """Parents by byte-range nesting: one sweep over definitions and calls in order.
+    """Parents by byte-range nesting: one sweep over definitions and calls, both in
+    (start, -end) order.
 
     The order is (start, -end), a definition before a call on the same range; a
     call records its caller's qualified name."""
     stack: list[_Item] = []
     i, n = 0, len(defs)
-    for call in sorted(calls):
+    for call in calls:
         start, neg_end = call[0], call[1]
         while i < n:
             item = defs[i]

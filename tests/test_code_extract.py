@@ -80,8 +80,8 @@ EXPECTED = {
         function helper
         import import:std::collections
         import import:std::io
-        call Point.norm->helper
         call Point.norm->helper(self.x).sqrt
+        call Point.norm->helper
         call helper->println!
         call helper->f64::from
     """,

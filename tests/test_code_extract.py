@@ -417,6 +417,14 @@ def test_body_excerpt_is_bounded() -> None:
     assert excerpt.count("\n") < 15
 
 
+def test_body_excerpt_starts_at_the_body_and_is_dedented() -> None:
+    # a method in an impl block: the signature is its own field, not repeated here
+    assert find("rust", "code.function", "Point.new")["body_excerpt"] == "{\n    Point { x, y }\n}"
+    out, _ = extract("python", b"class A:\n    def f(self): return 1\n")
+    (payload,) = [json.loads(p) for t, _, p in decode_facts(out) if t == "code.function"]
+    assert payload["body_excerpt"] == "return 1"
+
+
 def test_syntax_errors_yield_what_parses() -> None:
     src = b"def good(a):\n    return a\n\ndef broken(:\n    pass\n\nclass Fine:\n    pass\n"
     out, partial = extract("python", src)

@@ -21,7 +21,7 @@ from tree_sitter import Node, Parser, Query, QueryCursor
 from kenning.events import canonical_json
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
 
-EXTRACTOR_VERSION = 4  # bump when the facts a file yields (or their encoding) change
+EXTRACTOR_VERSION = 5  # bump when the facts a file yields (or their encoding) change
 
 TYPE_KINDS = frozenset({"class", "struct", "enum", "trait", "interface", "union", "module",
                         "alias"})
@@ -312,18 +312,18 @@ def _place(item: _Item, stack: list[_Item]) -> None:
 
 
 def _excerpt(body: Node | None, src: bytes) -> str:
-    """The body's first EXCERPT_LINES lines (within its first 4 KB), less the first
-    line's indentation: what a reader sees first, cheaply (no common-margin search)."""
+    """The body's first EXCERPT_LINES lines (within its first 4 KB), less the
+    indentation of the line it starts on: what a reader sees first, cheaply."""
     if body is None:
         return ""
-    line_start = src.rfind(b"\n", 0, body.start_byte) + 1
-    head = src[line_start:min(body.end_byte, line_start + 4096)].decode("utf-8", "replace")
-    lines = head.split("\n", EXCERPT_LINES)[:EXCERPT_LINES]
-    first = lines[0]
-    margin = first[:len(first) - len(first.lstrip())]
-    excerpt = "\n".join(lines)
+    start = body.start_byte
+    line_start = src.rfind(b"\n", 0, start) + 1
+    line = src[line_start:start]
+    margin = line[:len(line) - len(line.lstrip())].decode("utf-8", "replace")
+    head = src[start:min(body.end_byte, start + 4096)].decode("utf-8", "replace")
+    excerpt = "\n".join(head.split("\n", EXCERPT_LINES)[:EXCERPT_LINES])
     if margin:
-        excerpt = excerpt[len(margin):].replace("\n" + margin, "\n")
+        excerpt = excerpt.replace("\n" + margin, "\n")
     return excerpt[:EXCERPT_CHARS].strip()
 
 

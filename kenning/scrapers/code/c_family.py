@@ -50,7 +50,8 @@ class C(Syntax):
                 declarator.named_children[-1] if declarator.named_child_count else None)
         return squash(text(node, src)) + stars
 
-    def flags(self, node: Node, name: str, src: bytes, in_type: bool) -> dict[str, bool]:
+    def flags(self, node: Node, name: str, src: bytes, in_type: bool,
+              decorators: list[str]) -> dict[str, bool]:
         storage = {text(c, src) for c in node.children if c.type == "storage_class_specifier"}
         return {"async": False, "public": "static" not in storage or in_type,
                 "static": "static" in storage}

@@ -26,7 +26,7 @@ EXTRACTOR_VERSION = 5  # bump when the facts a file yields (or their encoding) c
 TYPE_KINDS = frozenset({"class", "struct", "enum", "trait", "interface", "union", "module",
                         "alias"})
 _CONTAINERS = TYPE_KINDS - {"alias"} | {"function", "namespace", "impl"}
-_TYPEISH = _CONTAINERS - {"function", "namespace"}  # a function inside one is a method
+_IN_TYPE = _CONTAINERS - {"function", "namespace"} | {"type"}  # a function here is a method
 _PRIORITY = {"function": 0, "constant": 2, "field": 2}  # lower wins when two kinds share a node
 EXCERPT_LINES = 15
 EXCERPT_CHARS = 800
@@ -364,7 +364,7 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
     """Facts of one definition: [event_type, key, payload dict]."""
     node = item.node
     container, container_kind = _container(item)
-    in_type = container_kind is not None and container_kind in _TYPEISH | {"type"}
+    in_type = container_kind in _IN_TYPE
     start_line = item.start_line
     end_line = item.end_line
     kind = item.kind
@@ -380,7 +380,7 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
         return_type = lang.return_type(fn, src)
         docstring = lang.docstring(node, src)
         decorators = lang.decorators(node, src)
-        flags = lang.flags(node, item.name, src, in_type)
+        flags = lang.flags(node, item.name, src, in_type, decorators)
         excerpt = _excerpt(body, src)
         name, qualified = item.name, item.qualified
         payload = {

@@ -47,7 +47,8 @@ class Go(Syntax):
         node = fn.child_by_field_name("result")
         return squash(text(node, src)) or None if node else None
 
-    def flags(self, node: Node, name: str, src: bytes, in_type: bool) -> dict[str, bool]:
+    def flags(self, node: Node, name: str, src: bytes, in_type: bool,
+              decorators: list[str]) -> dict[str, bool]:
         return {"async": False, "public": name[:1].isupper(), "static": False}
 
 

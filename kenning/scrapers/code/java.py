@@ -42,7 +42,8 @@ class Java(Syntax):
         node = fn.child_by_field_name("type")
         return squash(text(node, src)) or None if node else None
 
-    def flags(self, node: Node, name: str, src: bytes, in_type: bool) -> dict[str, bool]:
+    def flags(self, node: Node, name: str, src: bytes, in_type: bool,
+              decorators: list[str]) -> dict[str, bool]:
         mods = _modifiers(node, src)
         return {"async": False, "public": "public" in mods, "static": "static" in mods}
 

@@ -37,7 +37,8 @@ class JavaScript(Syntax):
     def body(self, node: Node) -> Node | None:
         return self.function_node(node).child_by_field_name("body")
 
-    def flags(self, node: Node, name: str, src: bytes, in_type: bool) -> dict[str, bool]:
+    def flags(self, node: Node, name: str, src: bytes, in_type: bool,
+              decorators: list[str]) -> dict[str, bool]:
         fn = self.function_node(node)
         tokens = {c.type for c in fn.children}
         if in_type:

@@ -44,13 +44,13 @@ class Python(Syntax):
         return [text(d, src).lstrip("@").strip() for d in parent.named_children
                 if d.type == "decorator"]
 
-    def flags(self, node: Node, name: str, src: bytes, in_type: bool) -> dict[str, bool]:
+    def flags(self, node: Node, name: str, src: bytes, in_type: bool,
+              decorators: list[str]) -> dict[str, bool]:
         first = node.child(0)
-        decorators = self.decorators(node, src) if in_type else []
         return {
             "async": first is not None and first.type == "async",
             "public": not name.startswith("_") or (name.startswith("__") and name.endswith("__")),
-            "static": "staticmethod" in decorators or "classmethod" in decorators,
+            "static": in_type and ("staticmethod" in decorators or "classmethod" in decorators),
         }
 
     def imports(self, node: Node, caps: dict[str, list[Node]],

@@ -26,7 +26,8 @@ class Rust(Syntax):
         node = fn.child_by_field_name("return_type")
         return squash(text(node, src)) or None if node else None
 
-    def flags(self, node: Node, name: str, src: bytes, in_type: bool) -> dict[str, bool]:
+    def flags(self, node: Node, name: str, src: bytes, in_type: bool,
+              decorators: list[str]) -> dict[str, bool]:
         kinds = {c.type: c for c in node.children}
         modifiers = kinds.get("function_modifiers")
         params = node.child_by_field_name("parameters")

@@ -30,7 +30,8 @@ class Ruby(Syntax):
         return node.child_by_field_name("body") or next(
             (c for c in node.named_children if c.type == "body_statement"), None)
 
-    def flags(self, node: Node, name: str, src: bytes, in_type: bool) -> dict[str, bool]:
+    def flags(self, node: Node, name: str, src: bytes, in_type: bool,
+              decorators: list[str]) -> dict[str, bool]:
         return {"async": False, "public": True, "static": node.type == "singleton_method"}
 
     def callee(self, node: Node, caps: dict[str, list[Node]], src: bytes) -> str:
@@ -51,7 +52,8 @@ class Bash(Syntax):
     def parameters(self, fn: Node) -> Node | None:
         return None
 
-    def flags(self, node: Node, name: str, src: bytes, in_type: bool) -> dict[str, bool]:
+    def flags(self, node: Node, name: str, src: bytes, in_type: bool,
+              decorators: list[str]) -> dict[str, bool]:
         return {"async": False, "public": True, "static": False}
 
 

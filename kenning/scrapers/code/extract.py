@@ -90,7 +90,7 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         row += src.count(b"\n", at, item.start)
         at = item.start
         item.start_line = row
-        item.end_line = row + src.count(b"\n", at, item.end)
+        item.end_line = item.node.end_point[0] + 1  # not counted: a class spans its methods
     for item in defs:
         facts.extend(_describe(lang, item, src))
     for node, caps in imports:

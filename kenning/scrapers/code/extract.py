@@ -8,10 +8,8 @@ ordinals for duplicates) and adds the path and timestamp.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from importlib import resources
-from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import Any
 
@@ -104,7 +102,7 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         payload.setdefault("language", language)  # pays for encoding
         key = _clean(key)
         n = seen[(event_type, key)] = seen.get((event_type, key), 0) + 1
-        lines.append(f"{event_type}\0{key if n == 1 else f'{key}#{n}'}\0{_canonical(payload)}")
+        lines.append(f"{event_type}\0{key if n == 1 else f'{key}#{n}'}\0{canonical_json(payload)}")
     keys, payloads = _calls(c, calls, src, language)
     if len(set(keys)) < len(keys):  # "a->b" -> "c" and "a" -> "b->c": numbered in order
         keys = _numbered(keys)
@@ -142,18 +140,6 @@ def decode_facts(blob: bytes) -> list[tuple[str, str, str]]:
 
 def _clean(key: str) -> str:
     return key.replace("\0", " ").replace("\n", " ") if "\0" in key or "\n" in key else key
-
-
-# kenning.events.canonical_json, minus the encoder set-up that json.dumps repeats per call
-_make = getattr(json.encoder, "c_make_encoder", None)
-_ENCODER = _make(None, None, encode_basestring, None, ":", ",", True, False, False) \
-    if _make is not None else None
-
-
-def _canonical(payload: dict[str, Any]) -> str:
-    if _ENCODER is None:
-        return canonical_json(payload)
-    return "".join(_ENCODER(payload, 0))
 
 
 def _roles(query: Query) -> list[tuple[str, str] | None]:
@@ -455,9 +441,7 @@ def _calls(c: _Compiled, calls: list[_Call], src: bytes,
             lines[(caller, callee)] = [row]
         else:
             found.append(row)
-    # what _canonical makes of {"caller", "callee", "line", "lines", "language"}
-    tail = f',"language":{encode_basestring(language)},"line":'
     keys = [_clean(f"{caller}->{callee}") for caller, callee in lines]
-    return keys, [f'{{"callee":{encode_basestring(callee)},"caller":{encode_basestring(caller)}'
-                  f'{tail}{found[0]},"lines":[{",".join(map(str, found))}]}}'
+    return keys, [canonical_json({"caller": caller, "callee": callee, "line": found[0],
+                                  "lines": found, "language": language})
                   for (caller, callee), found in lines.items()]

@@ -26,6 +26,11 @@ def canonical_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
+def canonical_bytes(value: Any) -> bytes:
+    """canonical_json(value), UTF-8 encoded (what the code extractor stores)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
 def utc_timestamp(epoch_seconds: int) -> str:
     """Fixed-width UTC time, so that text order is time order."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_seconds))

@@ -16,7 +16,7 @@ from typing import Any
 from tree_sitter import Language as Grammar
 from tree_sitter import Node, Parser, Query, QueryCursor
 
-from kenning.events import canonical_json
+from kenning.events import canonical_bytes
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
 
 EXTRACTOR_VERSION = 5  # bump when the facts a file yields (or their encoding) change
@@ -102,15 +102,17 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         payload.setdefault("language", language)  # pays for encoding
         key = _clean(key)
         n = seen[(event_type, key)] = seen.get((event_type, key), 0) + 1
-        lines.append(f"{event_type}\0{key if n == 1 else f'{key}#{n}'}\0{canonical_json(payload)}")
+        head = f"{event_type}\0{key if n == 1 else f'{key}#{n}'}\0"
+        lines.append(head.encode("utf-8") + canonical_bytes(payload))
     keys, payloads = _calls(c, calls, src, language)
     if len(set(keys)) < len(keys):  # "a->b" -> "c" and "a" -> "b->c": numbered in order
         keys = _numbered(keys)
-    lines.extend([f"code.call\0{key}\0{data}" for key, data in zip(keys, payloads, strict=True)])
+    lines.extend([f"code.call\0{key}\0".encode() + data
+                  for key, data in zip(keys, payloads, strict=True)])
     for item in defs:  # parent <-> children cycles: freed now, without the cyclic GC
         item.parent = None
         item.children = []
-    return "\n".join(lines).encode("utf-8"), root.has_error
+    return b"\n".join(lines), root.has_error
 
 
 # Facts travel (and are cached) as one record per line, three fields split by
@@ -415,7 +417,7 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
 
 
 def _calls(c: _Compiled, calls: list[_Call], src: bytes,
-           language: str) -> tuple[list[str], list[str]]:
+           language: str) -> tuple[list[str], list[bytes]]:
     """code.call facts, one per (caller, callee), first site first: keys and payloads."""
     lang = c.language
     plain = c.plain_callee
@@ -442,6 +444,6 @@ def _calls(c: _Compiled, calls: list[_Call], src: bytes,
         else:
             found.append(row)
     keys = [_clean(f"{caller}->{callee}") for caller, callee in lines]
-    return keys, [canonical_json({"caller": caller, "callee": callee, "line": found[0],
+    return keys, [canonical_bytes({"caller": caller, "callee": callee, "line": found[0],
                                   "lines": found, "language": language})
                   for (caller, callee), found in lines.items()]

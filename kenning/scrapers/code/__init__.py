@@ -13,7 +13,7 @@ pool, and turned into events here, in path order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from kenning.events import Event, utc_timestamp
@@ -82,13 +82,11 @@ class CodeScraper:
         times = ctx.history().last_changed
         cache = ParseCache()
         fresh: dict[Key, tuple[bytes, bool]] = {}
-        packed: dict[Key, bytes] = {}
+        results = cache.get_many(sorted(keys))
+        self.stats.cache_hits = len(results)
+        # parsed in path order, so units go out while the workers parse on
+        parsed = self._parse([k for k in keys if k not in results], ctx, cache, fresh)
         try:
-            results = cache.get_many(sorted(keys))
-            self.stats.cache_hits = len(results)
-            # parsed in path order, so units go out while the workers parse on
-            parsed = self._parse([k for k in keys if k not in results], ctx, cache.enabled,
-                                 fresh, packed)
             for path in wanted:
                 plan = plans[path]
                 status = "ok"
@@ -117,9 +115,7 @@ class CodeScraper:
                 yield UnitResult(path, events, status)
         finally:
             try:
-                cache.put_many((blob, lang, packed.get((blob, lang)) or compress(facts), partial)
-                               for (blob, lang), (facts, partial) in sorted(fresh.items())
-                               if not facts.startswith(b"error:"))
+                parsed.close()  # writes what it has not written to the cache yet
             finally:
                 cache.close()
 
@@ -156,33 +152,44 @@ class CodeScraper:
             self._fallback_time = utc_timestamp(ctx.repo.commit_time(ctx.target))
         return self._fallback_time
 
-    def _parse(self, keys: list[Key], ctx: ScrapeContext, pack: bool,
-               out: dict[Key, tuple[bytes, bool]], packed: dict[Key, bytes]) -> Iterator[Key]:
+    def _parse(self, keys: list[Key], ctx: ScrapeContext, cache: ParseCache,
+               out: dict[Key, tuple[bytes, bool]]) -> Generator[Key, None, None]:
         """Facts of blobs not in the cache, into `out` in `keys` order (one step per file):
-        read through one git process, parsed in the pool.
-
-        `pack`: the workers also compress the facts for the cache, into `packed`."""
+        read through one git process, parsed in the pool, written to the cache as they
+        come (the workers compress them), so the cache costs no time at the end."""
         by_blob: dict[str, list[str]] = {}
         for blob, language in keys:
             by_blob.setdefault(blob, []).append(language)
+        rows: list[tuple[str, str, bytes, bool]] = []  # for the cache
 
         def jobs() -> Iterator[Job]:
             for blob, data in ctx.repo.read_blobs(by_blob):
                 for language in by_blob[blob]:
                     reason = content_skip(language, data)
                     if reason is not None:
-                        out[(blob, language)] = (b"skip:" + reason.encode(), False)
+                        facts = b"skip:" + reason.encode()
+                        out[(blob, language)] = (facts, False)
+                        rows.append((blob, language, compress(facts), False))
                         continue
                     self.stats.parsed += 1
                     self.stats.parsed_bytes += len(data)
                     yield f"{blob}:{language}", language, data
 
-        for key, facts, partial, small in parse_all(jobs(), ctx.options.workers, pack):
-            blob, _, language = key.partition(":")
-            out[(blob, language)] = (facts, partial)
-            if small is not None:
-                packed[(blob, language)] = small
-            yield blob, language
+        sizes = {plan.entry.object_id: plan.entry.size or 0 for plan in self._plan(ctx).values()}
+        total = sum(sizes[blob] for blob in by_blob)
+        try:
+            for key, facts, partial, packed in parse_all(jobs(), ctx.options.workers, total,
+                                                         cache.enabled):
+                blob, _, language = key.partition(":")
+                out[(blob, language)] = (facts, partial)
+                if packed is not None:  # None: extraction failed, which is not cached
+                    rows.append((blob, language, packed, partial))
+                if len(rows) >= 64:
+                    cache.put_many(rows)
+                    rows.clear()
+                yield blob, language
+        finally:
+            cache.put_many(rows)
 
 
 def file_events(path: str, when: str, facts: bytes) -> list[Event]:

@@ -21,8 +21,11 @@ from kenning.scrapers.code.extract import extract
 Job = tuple[str, str, bytes]  # (key, language, source bytes)
 Done = tuple[str, bytes, bool, bytes | None]  # (key, facts, partial, compressed facts)
 
-_BATCH_BYTES = 256 << 10  # small batches: the last one does not keep a worker busy alone
-_BATCH_FILES = 64
+# Each batch costs the pool about 1 ms; the last ones must be small, or one worker
+# finishes long after the other. So batches shrink as the work runs out.
+_MIN_BATCH_BYTES = 64 << 10
+_MAX_BATCH_BYTES = 1 << 20
+_BATCH_FILES = 256
 
 
 def _run_batch(batch: list[Job], packed: bool) -> list[Done]:
@@ -46,30 +49,37 @@ def _run_one(key: str, language: str, data: bytes, packed: bool) -> Done:
     return key, facts, partial, compress(facts) if packed else None
 
 
-def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
+def _batches(jobs: Iterable[Job], total_bytes: int, workers: int) -> Iterator[list[Job]]:
+    """Batches of about 1/(4 * workers) of the bytes still to come (guided
+    self-scheduling), within [_MIN_BATCH_BYTES, _MAX_BATCH_BYTES]."""
+    left = total_bytes
     batch: list[Job] = []
     size = 0
     for job in jobs:
         batch.append(job)
         size += len(job[2])
-        if size >= _BATCH_BYTES or len(batch) >= _BATCH_FILES:
+        goal = min(_MAX_BATCH_BYTES, max(_MIN_BATCH_BYTES, left // (4 * workers)))
+        if size >= goal or len(batch) >= _BATCH_FILES:
             yield batch
+            left -= size
             batch, size = [], 0
     if batch:
         yield batch
 
 
-def parse_all(jobs: Iterable[Job], workers: int, packed: bool = False) -> Iterator[Done]:
-    """Facts of every job, in job order; `packed`: with the facts compressed too."""
+def parse_all(jobs: Iterable[Job], workers: int, total_bytes: int,
+              packed: bool = False) -> Iterator[Done]:
+    """Facts of every job, in job order; `total_bytes`: about how much source the
+    jobs hold; `packed`: with the facts compressed too."""
     if workers <= 1:
-        for batch in _batches(jobs):
+        for batch in _batches(jobs, total_bytes, 1):
             yield from _run_batch(batch, packed)
         return
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
         pending: deque[Future[list[Done]]] = deque()
-        for batch in _batches(jobs):
+        for batch in _batches(jobs, total_bytes, workers):
             pending.append(executor.submit(_run_batch, batch, packed))
             while len(pending) > 2 * workers:
                 yield from pending.popleft().result()

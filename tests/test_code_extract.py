@@ -41,12 +41,14 @@ EXPECTED = {
         constant Shape.KIND
         function Shape.__init__
         member Shape.__init__
+        member Shape.name
         function Shape.unit
         member Shape.unit
         function Shape.area
         member Shape.area
         function Shape._hidden
         member Shape._hidden
+        member Shape._cache
         function helper
         function helper.inner
         import import:collections.abc
@@ -163,6 +165,7 @@ EXPECTED = {
         function Point.Area
         member Point.Area
         function helper
+        type Celsius
         import import:fmt
         import import:strings
         call Point.Area->fmt.Println
@@ -324,12 +327,14 @@ DETAILS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("python", "code.function", "Shape._hidden", {"public": False}),
     ("python", "code.type", "Shape", {
         "kind": "class", "signature": "class Shape(Base)", "docstring": "A shape.",
-        "members": ["sides", "KIND", "__init__", "unit", "area", "_hidden"]}),
+        "members": ["sides", "KIND", "__init__", "name", "unit", "area", "_hidden", "_cache"]}),
     ("python", "code.import", "import:typing", {
         "module": "typing", "names": ["Any", "Optional as Opt"], "alias": None, "line": 5}),
     ("python", "code.import", "import:collections.abc", {"alias": "cabc", "names": []}),
     ("python", "code.constant", "MAX_SIZE", {"value": "10", "line": 9}),
     ("python", "code.member", "Shape.sides", {"member_kind": "field", "type": "int"}),
+    ("python", "code.member", "Shape._cache", {"member_kind": "field", "type": "dict",
+                                               "container": "Shape", "start_line": 30}),
     ("python", "code.call", "helper.inner->os.path.join", {
         "caller": "helper.inner", "callee": "os.path.join", "lines": [36]}),
     ("rust", "code.function", "Point.new", {
@@ -369,6 +374,8 @@ DETAILS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("go", "code.type", "Point", {"kind": "struct", "docstring": "Point is a point.",
                                   "members": ["X", "y"]}),
     ("go", "code.import", "import:strings", {"alias": "str"}),
+    ("go", "code.type", "Celsius", {"kind": "defined", "docstring": "Celsius is a temperature."}),
+    ("go", "code.type", "ID", {"kind": "alias"}),
     ("java", "code.function", "Sample.helper", {"static": True, "public": False,
                                                 "return_type": "int"}),
     ("java", "code.function", "Sample.run", {"decorators": ["Override"]}),
@@ -423,6 +430,34 @@ def test_body_excerpt_starts_at_the_body_and_is_dedented() -> None:
     out, _ = extract("python", b"class A:\n    def f(self): return 1\n")
     (payload,) = [json.loads(p) for t, _, p in decode_facts(out) if t == "code.function"]
     assert payload["body_excerpt"] == "return 1"
+
+
+def test_python_instance_attributes_are_fields_of_their_class() -> None:
+    src = b"""class A:
+    x: int = 0
+
+    def __init__(self):
+        self.x = 1
+        self.y = 2
+        if self:
+            self.z = 3
+
+    @property
+    def p(self):
+        def inner():
+            self.w = 4
+        self.y = 5
+        return other.v
+
+
+def free(self):
+    self.q = 6
+"""
+    out, _ = extract("python", src)
+    members = [(k, json.loads(p)["start_line"]) for t, k, p in decode_facts(out)
+               if t == "code.member" and json.loads(p)["member_kind"] == "field"]
+    # first assignment only, none for a name the class declares, none outside a class
+    assert members == [("A.x", 2), ("A.y", 6), ("A.z", 8), ("A.w", 13)]
 
 
 def test_syntax_errors_yield_what_parses() -> None:

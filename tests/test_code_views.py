@@ -63,6 +63,7 @@ def test_rows() -> None:
     kinds = dict(conn.execute("SELECT qualified_name, kind FROM symbols "
                               "WHERE path = 'src/sample.py'").fetchall())
     assert kinds == {"MAX_SIZE": "constant", "Shape": "class", "Shape.sides": "field",
+                     "Shape.name": "field", "Shape._cache": "field",
                      "Shape.KIND": "constant", "Shape.__init__": "method",
                      "Shape.unit": "method", "Shape.area": "method",
                      "Shape._hidden": "method", "helper": "function",

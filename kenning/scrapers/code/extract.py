@@ -19,11 +19,12 @@ from tree_sitter import Node, Parser, Query, QueryCursor
 from kenning.events import canonical_bytes
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
 
-EXTRACTOR_VERSION = 5  # bump when the facts a file yields (or their encoding) change
+EXTRACTOR_VERSION = 6  # bump when the facts a file yields (or their encoding) change
 
+# "defined": a Go `type Celsius float64` (a new type, not an alias of its underlying one)
 TYPE_KINDS = frozenset({"class", "struct", "enum", "trait", "interface", "union", "module",
-                        "alias"})
-_CONTAINERS = TYPE_KINDS - {"alias"} | {"function", "namespace", "impl"}
+                        "alias", "defined"})
+_CONTAINERS = TYPE_KINDS - {"alias", "defined"} | {"function", "namespace", "impl"}
 _IN_TYPE = _CONTAINERS - {"function", "namespace"} | {"type"}  # a function here is a method
 _PRIORITY = {"function": 0, "constant": 2, "field": 2}  # lower wins when two kinds share a node
 EXCERPT_LINES = 15
@@ -44,6 +45,7 @@ class _Item:
     children: list[_Item] = field(default_factory=list)
     start_line: int = 0
     end_line: int = 0
+    kept: bool = True  # False: an "attribute" that is no class's field (see _place)
 
 
 class _Compiled:
@@ -90,7 +92,8 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         item.start_line = row
         item.end_line = item.node.end_point[0] + 1  # not counted: a class spans its methods
     for item in defs:
-        facts.extend(_describe(lang, item, src))
+        if item.kept:
+            facts.extend(_describe(lang, item, src))
     for node, caps in imports:
         line = node.start_point[0] + 1
         for imp in lang.imports(node, caps, src):
@@ -290,6 +293,12 @@ def _place(item: _Item, stack: list[_Item]) -> None:
     while stack and stack[-1].end < item.end:  # overlapping but not nested (error trees)
         stack.pop()
     parent = stack[-1] if stack else None
+    if item.kind == "attribute":  # `self.x = ...` in a method: a field of the method's class
+        parent = next((s for s in reversed(stack) if s.kind != "function"), None)
+        if parent is None or parent.kind not in _IN_TYPE \
+                or any(c.name == item.name for c in parent.children):
+            item.kept = False  # not in a class, or the class has that name already
+            return
     item.parent = parent
     prefix = [parent.qualified] if parent else []
     item.qualified = ".".join(prefix + item.qualifier + [item.name])
@@ -393,7 +402,8 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
         body = lang.body(node)
         members: list[str] = []
         for child in item.children:
-            if child.kind in ("function", "field", "constant") and child.name not in members:
+            if child.kind in ("function", "field", "attribute", "constant") \
+                    and child.name not in members:
                 members.append(child.name)
         signature = _signature(node, body, lang.comment_types, src)
         payload = {**base, "kind": kind, "signature": signature,
@@ -409,7 +419,7 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
                    "type": squash(text(type_node, src).lstrip(":").strip(), 200) or None,
                    "line": base["start_line"]}
         return [["code.constant", item.qualified, payload]]
-    if kind == "field":
+    if kind in ("field", "attribute"):
         payload = {**base, "member_kind": "field", "line": base["start_line"],
                    "type": squash(text(type_node, src).lstrip(":").strip(), 200) or None}
         return [["code.member", item.qualified, payload]]

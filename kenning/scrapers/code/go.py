@@ -9,8 +9,6 @@ from tree_sitter import Node
 
 from kenning.scrapers.code.languages import Syntax, squash, text
 
-_PRIORITY = {"struct": 0, "interface": 0, "alias": 1}
-
 
 class Go(Syntax):
     name = "go"
@@ -22,7 +20,7 @@ class Go(Syntax):
         return tree_sitter_go.language()
 
     def refine_kind(self, kind: str, node: Node, src: bytes) -> str | None:
-        if kind == "alias" and node.type == "type_spec":
+        if kind == "defined":
             inner = node.child_by_field_name("type")
             if inner is not None and inner.type in ("struct_type", "interface_type"):
                 return None  # the struct/interface pattern names it

@@ -12,7 +12,7 @@
 
 (type_spec name: (type_identifier) @name type: (struct_type)) @def.struct
 (type_spec name: (type_identifier) @name type: (interface_type)) @def.interface
-(type_spec name: (type_identifier) @name) @def.alias
+(type_spec name: (type_identifier) @name) @def.defined
 (type_alias name: (type_identifier) @name) @def.alias
 
 (const_spec name: (identifier) @name) @def.constant

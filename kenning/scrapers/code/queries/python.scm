@@ -17,6 +17,11 @@
   (assignment left: (identifier) @name) @def.field))
   (#not-match? @name "^_*[A-Z][A-Z0-9_]*$"))
 
+; `self.x = ...` anywhere: extract files it under the class of the enclosing method
+; (first assignment only, and not when the class already names x)
+(assignment left: (attribute object: (identifier) @_self attribute: (identifier) @name)
+  (#eq? @_self "self")) @def.attribute
+
 (import_statement) @import
 (import_from_statement) @import
 

@@ -245,6 +245,32 @@ def test_label_with_inline_text_and_items_outside_any_label() -> None:
     ]
 
 
+def test_label_right_after_a_list_item_starts_a_new_block() -> None:
+    # no blank line before the labels: CommonMark reads each as a lazy continuation
+    # of the item above it, but in a note a label always starts a new block
+    text = ("# Session: x\n\n## Activity Log\n### 09:00 - Update\n**Work Completed:**\n"
+            "- built the parser\n**Key Decisions:**\n- use a Pratt parser\n"
+            "- keep errors as values\n**Challenges:** left recursion\nstill open\n"
+            "- one more challenge\n")
+    events, problems = events_of(text)
+    assert problems == []
+    assert [(t, s, x) for t, _, s, x in items(events)] == [
+        ("work", "Work Completed", "built the parser"),
+        ("decision", "Key Decisions", "use a Pratt parser"),
+        ("decision", "Key Decisions", "keep errors as values"),
+        ("challenge", "Challenges", "left recursion\nstill open"),
+        ("challenge", "Challenges", "one more challenge"),
+    ]
+    assert [e.payload["line"] for e in events if e.event_type == "session.decision"] == [8, 9]
+
+
+def test_indented_label_inside_an_item_stays_in_the_item() -> None:
+    text = "# Session: x\n\n## Work Completed\n- built it\n  **Key Decisions:** none\n- more\n"
+    events, _ = events_of(text)
+    assert [(t, x) for t, _, _, x in items(events)] == [
+        ("work", "built it\n**Key Decisions:** none"), ("work", "more")]
+
+
 def test_item_payloads_are_unique_even_for_repeated_text() -> None:
     text = ("# Session: x\n\n## Activity Log\n### 09:00 - U\n**Key Decisions:**\n- same\n- same\n"
             "### 09:10 - U\n**Key Decisions:**\n- same\n\n## Key Decisions\n- same\n"

@@ -4,12 +4,14 @@ Three shapes share one walk over markdown-it's block tokens: a header block
 (`**ID**:`, `**Started**:` lines under the first heading), YAML front matter,
 or free-form markdown. Sections (`##`), timed blocks (`### HH:MM - …`) and
 bold labels (`**Key Decisions:**`) set what kind the items that follow are;
-every top-level list item and every loose paragraph is one item. Inline
-parsing is switched off: items keep their markdown source, and the block
-walk alone is several times faster. Tokens inside a list item are never read
-(an item is its source lines), so the block state keeps only the item's own
-opening token: markdown-it still parses the item's content, which decides
-where the item ends, but without building the nested tokens.
+every top-level list item and every loose paragraph is one item (a label on
+the line right after an item, which CommonMark adds to the item, still starts
+a new block). Inline parsing is switched off: items keep their markdown
+source, and the block walk alone is several times faster. Tokens inside a
+list item are never read (an item is its source lines), so the block state
+keeps only the item's own opening token: markdown-it still parses the item's
+content, which decides where the item ends, but without building the nested
+tokens.
 
 Problems never raise: they are collected as (line, reason) and the caller
 turns them into one warning per file.
@@ -408,16 +410,36 @@ class _Walker:
             end -= 1
         if end <= start:
             return
-        first = _MARKER.sub("", lines[start], count=1).strip()
+        if end - start == 1:  # most items: one line, no label inside
+            self._item_lines(lines[start:end], start)
+            return
+        item = lines[start:end]
+        # A label line indented less than the item's text is no part of the item: markdown
+        # reads it as a lazy continuation of the item's last paragraph, but in a note it
+        # starts a new block (the items after it are its items).
+        marker = _MARKER.match(item[0])
+        margin = marker.end() if marker else 0
+        cuts = [k for k in range(1, len(item))
+                if _indent(item[k]) < margin and _is_label(item[k].strip())]
+        if not cuts:
+            self._item_lines(item, start)
+            return
+        self._item_lines(item[:cuts[0]], start)
+        for k, next_cut in zip(cuts, [*cuts[1:], len(item)], strict=True):
+            self._paragraph("\n".join(item[k:next_cut]).strip(), start + k + 1)
+
+    def _item_lines(self, item: list[str], start: int) -> None:
+        """One list item from its source lines (the first holds the marker)."""
+        first = _MARKER.sub("", item[0], count=1).strip()
         completed = None
         check = _CHECKBOX.match(first)
         if check:
             completed = check.group(1) != " "
             first = first[check.end():].strip()
-        if end - start == 1:
+        if len(item) == 1:
             text = first
         else:
-            rest = [ln.rstrip() for ln in lines[start + 1:end]]
+            rest = [ln.rstrip() for ln in item[1:]]
             indent = min((len(ln) - len(ln.lstrip()) for ln in rest if ln.strip()), default=0)
             text = "\n".join([first, *(ln[indent:] for ln in rest)]).strip()
         if not text:
@@ -456,6 +478,16 @@ class _Walker:
         last = len(self.s.blocks) - 1 if self.s.blocks else None
         self.s.items.append(Item(kind, self.section, self.block, last, line, text,
                                  completed if kind == "goal" else None))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _is_label(text: str) -> bool:
+    """`**Label:**` or `**Label**:`, with or without text after it."""
+    label = _LABEL.match(text)
+    return label is not None and bool(label.group(2) or label.group(3))
 
 
 def _line(tok: Token) -> int:

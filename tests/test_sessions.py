@@ -271,6 +271,25 @@ def test_indented_label_inside_an_item_stays_in_the_item() -> None:
         ("work", "built it\n**Key Decisions:** none"), ("work", "more")]
 
 
+def test_items_in_block_quotes_lose_the_quote_markers() -> None:
+    text = ("# Session: x\n\n## Key Decisions\n> - quoted decision\n>   second line\n"
+            ">\n> 1. numbered\n> > - twice quoted\n> lazy line\n\n> a quoted paragraph\n\n"
+            "## Goals\n> - [x] quoted goal\n\n## Work Completed\n"
+            "> - built it\n> **Key Decisions:**\n> - quoted and labelled\n")
+    events, problems = events_of(text)
+    assert problems == []
+    assert [(t, x) for t, _, _, x in items(events)] == [
+        ("decision", "quoted decision\nsecond line"),
+        ("decision", "numbered"),
+        ("decision", "twice quoted\nlazy line"),
+        ("decision", "a quoted paragraph"),
+        ("goal", "quoted goal"),
+        ("work", "built it"),
+        ("decision", "quoted and labelled"),
+    ]
+    assert one(events, "session.goal")["completed"] is True
+
+
 def test_item_payloads_are_unique_even_for_repeated_text() -> None:
     text = ("# Session: x\n\n## Activity Log\n### 09:00 - U\n**Key Decisions:**\n- same\n- same\n"
             "### 09:10 - U\n**Key Decisions:**\n- same\n\n## Key Decisions\n- same\n"

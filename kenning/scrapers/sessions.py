@@ -42,7 +42,7 @@ from kenning.scrapers.sessions_parse import ParsedSession, local_stamp, parse_se
 
 # Part of every unit's fingerprint: bump it when the events a note yields change, so
 # that notes stored by an older parser are read again (their blobs have not moved).
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 MAX_BYTES = 256 << 10  # longer files are read up to here (a session note is a few KB;
 # markdown-it needs ~2 s for 256 KB of one-word bullets, the worst case)
 _EXTENSIONS = (".md", ".markdown")

@@ -66,6 +66,7 @@ _TIMED = re.compile(
 _LABEL = re.compile(r"^\*\*([^*\n]{1,120}?)\s*(:)?\s*\*\*[ \t]*(:)?[ \t]*(.*)$", re.S)
 _FIELD = re.compile(r"^\s*(?:[-*+]\s+)?\*\*([^*\n]{1,60}?)\s*:?\s*\*\*\s*:?\s*(.*?)\s*$")
 _MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+_QUOTE = re.compile(r"^ {0,3}> ?")
 _CHECKBOX = re.compile(r"^\[([ xX])\](?:[ \t]+|$)")
 _COUNT_SUFFIX = re.compile(r"\s*(?::\s*\d+|\(\d+\))\s*$")
 _NEWLINES = re.compile(r"\r\n?")
@@ -390,6 +391,7 @@ class _Walker:
     def _list(self, tokens: list[Token], i: int) -> int:
         """Each top-level item (with everything nested in it) is one item."""
         depth = 0
+        quotes = tokens[i].level  # block quotes around the list (lists in items are not walked)
         while i < len(tokens):
             tok = tokens[i]
             if tok.type in ("bullet_list_open", "ordered_list_open"):
@@ -399,21 +401,20 @@ class _Walker:
                 if depth == 0:
                     return i + 1
             elif tok.type == "list_item_open" and depth == 1 and tok.map:
-                self._list_item(tok.map[0], tok.map[1])
+                self._list_item(tok.map[0], tok.map[1], quotes)
             i += 1
         return i
 
-    def _list_item(self, start: int, end: int) -> None:
-        lines = self.lines
-        end = min(end, len(lines))
-        while end > start and not lines[end - 1].strip():
-            end -= 1
-        if end <= start:
+    def _list_item(self, start: int, end: int, quotes: int) -> None:
+        item = self.lines[start:end]
+        if quotes:  # an item's source lines inside block quotes still hold the `>` markers
+            item = [_unquote(ln, quotes) for ln in item]
+        while item and not item[-1].strip():
+            item.pop()
+        if len(item) <= 1:  # most items: one line, no label inside
+            if item:
+                self._item_lines(item, start)
             return
-        if end - start == 1:  # most items: one line, no label inside
-            self._item_lines(lines[start:end], start)
-            return
-        item = lines[start:end]
         # A label line indented less than the item's text is no part of the item: markdown
         # reads it as a lazy continuation of the item's last paragraph, but in a note it
         # starts a new block (the items after it are its items).
@@ -478,6 +479,16 @@ class _Walker:
         last = len(self.s.blocks) - 1 if self.s.blocks else None
         self.s.items.append(Item(kind, self.section, self.block, last, line, text,
                                  completed if kind == "goal" else None))
+
+
+def _unquote(line: str, depth: int) -> str:
+    """The line without its first `depth` block quote markers (a lazy line has fewer)."""
+    for _ in range(depth):
+        marker = _QUOTE.match(line)
+        if marker is None:
+            break
+        line = line[marker.end():]
+    return line
 
 
 def _indent(line: str) -> int:

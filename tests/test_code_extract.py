@@ -318,7 +318,7 @@ DETAILS: list[tuple[str, str, str, dict[str, Any]]] = [
         "parameters": ["self", "scale=1.0"], "return_type": None,
         "docstring": "Area, scaled.", "async": True, "public": True, "static": False,
         "container": "Shape", "start_line": 25, "end_line": 27,
-        "body_excerpt": '"""Area, scaled."""\nreturn compute(self.name) * scale'}),
+        "body_excerpt": "return compute(self.name) * scale"}),  # the docstring is its own field
     ("python", "code.function", "Shape.unit", {
         "decorators": ["staticmethod"], "static": True, "return_type": '"Shape"'}),
     ("python", "code.function", "helper", {

@@ -19,7 +19,7 @@ from tree_sitter import Node, Parser, Query, QueryCursor
 from kenning.events import canonical_bytes
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
 
-EXTRACTOR_VERSION = 6  # bump when the facts a file yields (or their encoding) change
+EXTRACTOR_VERSION = 7  # bump when the facts a file yields (or their encoding) change
 
 # "defined": a Go `type Celsius float64` (a new type, not an alias of its underlying one)
 TYPE_KINDS = frozenset({"class", "struct", "enum", "trait", "interface", "union", "module",
@@ -308,12 +308,16 @@ def _place(item: _Item, stack: list[_Item]) -> None:
         stack.append(item)
 
 
-def _excerpt(body: Node | None, src: bytes) -> str:
+def _excerpt(body: Node | None, src: bytes, after_docstring: bool = False) -> str:
     """The body's first EXCERPT_LINES lines (within its first 4 KB), less the
-    indentation of the line it starts on: what a reader sees first, cheaply."""
+    indentation of the line it starts on: what a reader sees first, cheaply.
+    `after_docstring`: the body opens with a docstring (a fact of its own), skip it."""
     if body is None:
         return ""
-    start = body.start_byte
+    first = body.named_child(1) if after_docstring else body
+    if first is None:
+        return ""
+    start = first.start_byte
     line_start = src.rfind(b"\n", 0, start) + 1
     line = src[line_start:start]
     margin = line[:len(line) - len(line.lstrip())].decode("utf-8", "replace")
@@ -378,7 +382,7 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
         docstring = lang.docstring(node, src)
         decorators = lang.decorators(node, src)
         flags = lang.flags(node, item.name, src, in_type, decorators)
-        excerpt = _excerpt(body, src)
+        excerpt = _excerpt(body, src, docstring is not None and lang.docstring_in_body)
         name, qualified = item.name, item.qualified
         payload = {
             "name": name, "qualified_name": qualified, "container": container,
@@ -406,9 +410,11 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
                     and child.name not in members:
                 members.append(child.name)
         signature = _signature(node, body, lang.comment_types, src)
+        docstring = lang.docstring(node, src)
         payload = {**base, "kind": kind, "signature": signature,
-                   "docstring": lang.docstring(node, src), "members": members,
-                   "body_excerpt": _excerpt(body, src)}
+                   "docstring": docstring, "members": members,
+                   "body_excerpt": _excerpt(body, src,
+                                            docstring is not None and lang.docstring_in_body)}
         return [["code.type", item.qualified, payload]]
     type_node = node.child_by_field_name("type")
     if type_node is None and node.parent is not None and kind in ("constant", "field"):

@@ -34,6 +34,7 @@ class Language(Protocol):
     extensions: tuple[str, ...]
     query: str  # file name under queries/, without .scm
     comment_types: frozenset[str]
+    docstring_in_body: bool  # Python: the docstring is the body's first statement
 
     def grammar(self) -> Any: ...
     def refine_kind(self, kind: str, node: Node, src: bytes) -> str | None: ...
@@ -88,6 +89,7 @@ class Syntax:
     comment_types: frozenset[str] = frozenset({"comment", "line_comment", "block_comment"})
     skip_before_doc: frozenset[str] = frozenset()  # e.g. Rust attributes between doc and item
     wrappers: frozenset[str] = frozenset()  # nodes whose comments document their child
+    docstring_in_body = False
 
     def grammar(self) -> Any:
         raise NotImplementedError

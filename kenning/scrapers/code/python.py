@@ -19,6 +19,7 @@ class Python(Syntax):
     extensions: tuple[str, ...] = (".py", ".pyi")
     query = "python"
     wrappers = frozenset({"decorated_definition"})
+    docstring_in_body = True
 
     def grammar(self) -> Any:
         return tree_sitter_python.language()

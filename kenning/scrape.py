@@ -24,6 +24,7 @@ from kenning.events import canonical_json
 from kenning.gitrepo import GitRepo
 from kenning.scrapers import SCRAPERS, load
 from kenning.scrapers.base import History, ScrapeContext, ScrapeOptions
+from kenning.scrapers.versions import VERSIONS
 from kenning.timespec import Until, resolve_until
 
 
@@ -89,10 +90,12 @@ def scrape(
             state = scrape_state(options, result.cutoff)
             if full or database.get_meta(conn, "options") != state:
                 _clear(conn)
-            # tags are refs, not commits: a new tag on an unchanged HEAD is still news
-            position = f"{result.target or ''}:{repo.tags_fingerprint()}"
+            # tags are refs, not commits: a new tag on an unchanged HEAD is still news;
+            # and an upgraded scraper reads the same commit differently
+            here = f"{result.target or ''}:{repo.tags_fingerprint()}"
+            position = {n: f"{here}:v{VERSIONS[n]}" for n in names}
             if not options.worktree and all(
-                database.get_meta(conn, f"position:{n}") == position for n in names
+                database.get_meta(conn, f"position:{n}") == position[n] for n in names
             ):
                 result.unchanged = True
                 return result
@@ -110,7 +113,7 @@ def scrape(
                 result.per_scraper[name] = (written, removed)
                 result.warnings.extend(ctx.warnings)
                 database.set_meta(conn, f"target:{name}", result.target or "")
-                database.set_meta(conn, f"position:{name}", position)
+                database.set_meta(conn, f"position:{name}", position[name])
                 if name == "git":  # later scrapers read the history it just wrote
                     history_cache.clear()
             store.renumber()
@@ -150,7 +153,8 @@ def _run_scraper(
     name: str, ctx: ScrapeContext, store: EventStore, progress: Progress
 ) -> tuple[int, int]:
     scraper = load(name)
-    desired = scraper.units(ctx) if ctx.target else {}
+    version = f"v{VERSIONS[name]}|"  # units an older scraper wrote are read again
+    desired = {u: version + fp for u, fp in scraper.units(ctx).items()} if ctx.target else {}
     stored = store.stored_units(name)
     gone = sorted(u for u, fp in stored.items() if desired.get(u) != fp)
     fresh = sorted(u for u, fp in desired.items() if stored.get(u) != fp)

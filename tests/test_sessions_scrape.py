@@ -18,8 +18,8 @@ from kenning.eventlog import database
 from kenning.eventlog.digest import digest
 from kenning.gitrepo import GitRepo
 from kenning.scrape import ScrapeResult, scrape
-from kenning.scrapers import sessions
 from kenning.scrapers.base import ScrapeOptions
+from kenning.scrapers.versions import VERSIONS
 from tests.conftest import Runner
 
 S = "layer/sessions"
@@ -166,8 +166,8 @@ def test_a_tag_made_later_links_an_unchanged_session(tmp_path: Path) -> None:
     assert digest_of(db) == full_digest(r.path, tmp_path)
 
 
-def test_a_new_parser_version_reads_unchanged_notes_again(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_scraper_version_reads_unchanged_units_again(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     r = RepoBuilder(tmp_path / "repo")
     r.commit("notes", "2024-01-01T10:00:00+00:00",
              {f"{S}/a.md": "# Session: a\n## Key Decisions\n- d\n"})
@@ -175,9 +175,12 @@ def test_a_new_parser_version_reads_unchanged_notes_again(tmp_path: Path,
     run(r.path, db)
     r.commit("readme", "2024-01-02T10:00:00+00:00", {"README.md": "x\n"})
     assert run(r.path, db).per_scraper["sessions"] == (0, 0)  # the note is not read again
-    r.commit("readme again", "2024-01-03T10:00:00+00:00", {"README.md": "y\n"})
-    monkeypatch.setattr(sessions, "PARSER_VERSION", sessions.PARSER_VERSION + 1)
-    assert run(r.path, db).per_scraper["sessions"] == (1, 1)  # events of the old parser go
+    # an upgraded parser on the same commit: the no-op check must not keep the old events
+    monkeypatch.setitem(VERSIONS, "sessions", VERSIONS["sessions"] + 1)
+    result = run(r.path, db)
+    assert not result.unchanged
+    assert result.per_scraper["sessions"] == (1, 1)  # events of the old parser go
+    assert result.per_scraper["git"] == (0, 0)  # nothing else is read again
 
 
 _NAMES = (f"{S}/20240101-090000.md", f"{S}/notes.md", f"{S}/deep/free.md", "docs/other.md")

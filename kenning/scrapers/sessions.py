@@ -4,11 +4,11 @@ Units: one per markdown file under `ScrapeOptions.session_paths` in the tree at
 the target commit. A unit's events depend on its blob, on the time the file
 first entered history (the start time of a note that names none), and on the
 tags that exist (a session names its start tag; the tag's commit is its link
-into history). The fingerprint holds all three and PARSER_VERSION, so an
-unchanged file is never read again unless one of them moves. The tag part is
-one hash over every tag: a new tag re-reads every session file (cheap; reading
-the blobs in `units` to learn which tag each names would cost more on every
-scrape).
+into history). The fingerprint holds all three (the engine adds the scraper's
+version, kenning/scrapers/versions.py), so an unchanged file is never read
+again unless one of them moves. The tag part is one hash over every tag: a new
+tag re-reads every session file (cheap; reading the blobs in `units` to learn
+which tag each names would cost more on every scrape).
 
 With `--worktree`, files on disk under the session paths whose content differs
 from the committed one (or that are not committed) are read from disk.
@@ -40,9 +40,6 @@ from kenning.events import Event, canonical_json, make_event, utc_timestamp
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.sessions_parse import ParsedSession, local_stamp, parse_session
 
-# Part of every unit's fingerprint: bump it when the events a note yields change, so
-# that notes stored by an older parser are read again (their blobs have not moved).
-PARSER_VERSION = 3
 MAX_BYTES = 256 << 10  # longer files are read up to here (a session note is a few KB;
 # markdown-it needs ~2 s for 256 KB of one-word bullets, the worst case)
 _EXTENSIONS = (".md", ".markdown")
@@ -217,7 +214,7 @@ def _plan(ctx: ScrapeContext) -> dict[str, _Source]:
 
     def fingerprint(content: str, path: str) -> str:
         added = history.first_added.get(path) or f"target {ctx.target}"
-        return f"{content}|{added}|tags {tags[:16]}|parser {PARSER_VERSION}"
+        return f"{content}|{added}|tags {tags[:16]}"
 
     plan = {p: _Source(p, oid, fingerprint(f"blob {oid}", p)) for p, oid in committed.items()}
     if ctx.options.worktree:

@@ -4,7 +4,7 @@ Units: one per file whose extension names a supported language (plus every
 symlink with such an extension and every submodule entry, which are skipped
 with a counted reason). A unit's fingerprint is everything its events depend
 on: blob id, the time of the last first-parent commit that changed the path,
-language and extractor version.
+language and (added by the engine) the scraper's version.
 
 Files come from git blobs, never the working tree. Facts are cached by
 (blob, language, extractor version) outside the database, parsed in a process
@@ -20,7 +20,7 @@ from kenning.events import Event, utc_timestamp
 from kenning.gitrepo import TreeEntry
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.code.cache import ParseCache, compress
-from kenning.scrapers.code.extract import EXTRACTOR_VERSION, decode_facts
+from kenning.scrapers.code.extract import decode_facts
 from kenning.scrapers.code.filters import content_skip, excluded, minified_name
 from kenning.scrapers.code.languages import extension_map, language_of
 from kenning.scrapers.code.pool import Job, parse_all
@@ -66,7 +66,7 @@ class CodeScraper:
                 units[path] = f"{plan.skip}:{entry.object_id}"
             else:
                 when = times.get(path) or self._target_time(ctx)
-                units[path] = f"{entry.object_id}:{when}:{plan.language}:{EXTRACTOR_VERSION}"
+                units[path] = f"{entry.object_id}:{when}:{plan.language}"
         return units
 
     def scrape(self, ctx: ScrapeContext, units: Sequence[str]) -> Iterator[UnitResult]:

@@ -18,8 +18,10 @@ from tree_sitter import Node, Parser, Query, QueryCursor
 
 from kenning.events import canonical_bytes
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
+from kenning.scrapers.versions import VERSIONS
 
-EXTRACTOR_VERSION = 7  # bump when the facts a file yields (or their encoding) change
+# the facts a file yields change with the code scraper's version (bump it there)
+EXTRACTOR_VERSION = VERSIONS["code"]
 
 # "defined": a Go `type Celsius float64` (a new type, not an alias of its underlying one)
 TYPE_KINDS = frozenset({"class", "struct", "enum", "trait", "interface", "union", "module",

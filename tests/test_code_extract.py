@@ -430,6 +430,9 @@ def test_body_excerpt_starts_at_the_body_and_is_dedented() -> None:
     out, _ = extract("python", b"class A:\n    def f(self): return 1\n")
     (payload,) = [json.loads(p) for t, _, p in decode_facts(out) if t == "code.function"]
     assert payload["body_excerpt"] == "return 1"
+    out, _ = extract("python", b'class B:\n    """Only a docstring."""\n')
+    (payload,) = [json.loads(p) for t, _, p in decode_facts(out) if t == "code.type"]
+    assert (payload["docstring"], payload["body_excerpt"]) == ("Only a docstring.", "")
 
 
 def test_python_instance_attributes_are_fields_of_their_class() -> None:
@@ -458,6 +461,16 @@ def free(self):
                if t == "code.member" and json.loads(p)["member_kind"] == "field"]
     # first assignment only, none for a name the class declares, none outside a class
     assert members == [("A.x", 2), ("A.y", 6), ("A.z", 8), ("A.w", 13)]
+
+
+def test_every_python_file_of_this_repository_extracts() -> None:
+    # real code in every shape we write: a crash here once hid behind a per-file warning
+    root = FIXTURES.parent.parent
+    files = sorted(p for d in ("kenning", "tests", "fixtures") for p in (root / d).rglob("*.py"))
+    assert len(files) > 80
+    facts = [fact for path in files
+             for fact in decode_facts(extract("python", path.read_bytes())[0])]
+    assert len(facts) > 5000
 
 
 def test_syntax_errors_yield_what_parses() -> None:

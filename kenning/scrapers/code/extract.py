@@ -316,10 +316,9 @@ def _excerpt(body: Node | None, src: bytes, after_docstring: bool = False) -> st
     `after_docstring`: the body opens with a docstring (a fact of its own), skip it."""
     if body is None:
         return ""
-    first = body.named_child(1) if after_docstring else body
-    if first is None:
-        return ""
-    start = first.start_byte
+    if after_docstring and body.named_child_count < 2:
+        return ""  # nothing but the docstring
+    start = (body.named_child(1) if after_docstring else body).start_byte
     line_start = src.rfind(b"\n", 0, start) + 1
     line = src[line_start:start]
     margin = line[:len(line) - len(line.lstrip())].decode("utf-8", "replace")

@@ -64,7 +64,11 @@ def kenning_scrape(repo: GitRepo, target: str, workers: int, cache_dir: str,
     events = 0
     for result in scraper.scrape(ctx, sorted(units)):
         events += len(result.events)
-    return time.perf_counter() - started, events, scraper.stats.cache_hits, _cpu() - cpu
+    seconds, spent = time.perf_counter() - started, _cpu() - cpu
+    failed = scraper.stats.statuses.get("failed", 0)
+    if failed:  # a crash in extraction is only a warning per file: make it loud here
+        raise SystemExit(f"{failed} files failed extraction: {ctx.warnings[:3]}")
+    return seconds, events, scraper.stats.cache_hits, spent
 
 
 def main() -> None:

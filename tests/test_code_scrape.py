@@ -147,6 +147,18 @@ def test_scraping_twice_and_in_parallel_gives_identical_events(
     assert statuses(tmp_path / "a.db") == statuses(tmp_path / "b.db")
 
 
+def test_this_repository_scraped_twice_gives_identical_code_events(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = FIXTURES.parent.parent  # kenning's own clone: real code, real history
+    for name, workers in (("a", 2), ("b", 1)):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / f"cache-{name}"))  # parse each time
+        run(root, tmp_path / f"{name}.db", workers=workers, options=ScrapeOptions())
+        assert code.LAST_STATS.statuses.get("failed", 0) == 0
+    a = code_events(tmp_path / "a.db")
+    assert len(a) > 5000
+    assert a == code_events(tmp_path / "b.db")
+
+
 def test_changing_one_file_changes_only_its_events(tmp_path: Path) -> None:
     r = build(tmp_path / "repo")
     db, fresh = tmp_path / "inc.db", tmp_path / "full.db"

@@ -1,9 +1,10 @@
 """One source file -> facts: parse, run the language's query, nest, describe.
 
 The result depends only on (language, file bytes, EXTRACTOR_VERSION), which is
-what the parse cache is keyed by. Facts are `[event_type, key, payload]`
-triples in source order; the scraper turns keys into source ids (with
-ordinals for duplicates) and adds the path and timestamp.
+what the parse cache is keyed by. Facts are (event_type, key, canonical JSON
+payload) records in source order (see FACTS_FORMAT); a key is the source id
+less "path::", with an ordinal for a repeat. The scraper adds the path and the
+timestamp.
 """
 
 from __future__ import annotations
@@ -264,10 +265,8 @@ def _name(item: _Item, raw: str) -> None:
 
 def _nest(defs: list[_Item], calls: list[_Call]) -> None:
     """Parents by byte-range nesting: one sweep over definitions and calls, both in
-    (start, -end) order.
-
-    The order is (start, -end), a definition before a call on the same range; a
-    call records its caller's qualified name."""
+    (start, -end) order, a definition before a call on the same range; a call
+    records its caller's qualified name."""
     stack: list[_Item] = []
     i, n = 0, len(defs)
     for call in calls:

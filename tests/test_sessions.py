@@ -264,6 +264,25 @@ def test_label_right_after_a_list_item_starts_a_new_block() -> None:
     assert [e.payload["line"] for e in events if e.event_type == "session.decision"] == [8, 9]
 
 
+def test_label_right_after_a_paragraph_line_starts_a_new_block() -> None:
+    # no blank line before the labels: CommonMark reads each as a lazy continuation
+    # of the paragraph above it, but in a note a label always starts a new block
+    text = ("# Session: x\n\n## Activity Log\n### 09:00 - Update\nread the old parser\n"
+            "**Key Decisions:**\n- use a Pratt parser\n\nchecked the grammar\nand the tests\n"
+            "  **Challenges:** left recursion\nstill open\n> a quoted line\n**Patterns:** p\n")
+    events, problems = events_of(text)
+    assert problems == []
+    assert [(t, s, x) for t, _, s, x in items(events)] == [
+        ("note", "Update", "read the old parser"),
+        ("decision", "Key Decisions", "use a Pratt parser"),
+        ("decision", "Key Decisions", "checked the grammar\nand the tests"),
+        ("challenge", "Challenges", "left recursion\nstill open"),
+        ("challenge", "Challenges", "a quoted line"),
+        ("pattern", "Patterns", "p"),
+    ]
+    assert [e.payload["line"] for e in events if "line" in e.payload] == [5, 7, 9, 11, 13, 14]
+
+
 def test_indented_label_inside_an_item_stays_in_the_item() -> None:
     text = "# Session: x\n\n## Work Completed\n- built it\n  **Key Decisions:** none\n- more\n"
     events, _ = events_of(text)

@@ -5,13 +5,13 @@ Three shapes share one walk over markdown-it's block tokens: a header block
 or free-form markdown. Sections (`##`), timed blocks (`### HH:MM - …`) and
 bold labels (`**Key Decisions:**`) set what kind the items that follow are;
 every top-level list item and every loose paragraph is one item (a label on
-the line right after an item, which CommonMark adds to the item, still starts
-a new block). Inline parsing is switched off: items keep their markdown
-source, and the block walk alone is several times faster. Tokens inside a
-list item are never read (an item is its source lines), so the block state
-keeps only the item's own opening token: markdown-it still parses the item's
-content, which decides where the item ends, but without building the nested
-tokens.
+the line right after an item or a paragraph line, which CommonMark adds to
+that item or paragraph, still starts a new block). Inline parsing is switched
+off: items keep their markdown source, and the block walk alone is several
+times faster. Tokens inside a list item are never read (an item is its source
+lines), so the block state keeps only the item's own opening token:
+markdown-it still parses the item's content, which decides where the item
+ends, but without building the nested tokens.
 
 Problems never raise: they are collected as (line, reason) and the caller
 turns them into one warning per file.
@@ -286,7 +286,7 @@ class _Walker:
                 self._heading(int(tok.tag[1:]), tokens[i + 1].content.strip(), _line(tok))
                 i += 2  # open, inline (no closing tokens: see _State)
             elif tok.type == "paragraph_open":
-                self._paragraph(tokens[i + 1].content, _line(tok))
+                self._paragraph_lines(tokens[i + 1].content, _line(tok))
                 i += 2
             elif tok.type in ("bullet_list_open", "ordered_list_open"):
                 i = self._list(tokens, i)
@@ -369,6 +369,18 @@ class _Walker:
             self.empty_label = None
             return
         self._item(content.strip(), line)
+
+    def _paragraph_lines(self, content: str, line: int) -> None:
+        """A paragraph, cut before every label line after its first: markdown reads a label
+        right after a paragraph line as a lazy continuation, but in a note it starts a new
+        block (as after a list item, see _list_item)."""
+        if "\n" not in content:  # most paragraphs: one line
+            self._paragraph(content, line)
+            return
+        lines = content.split("\n")  # one per source line (a paragraph has no blank line)
+        cuts = [k for k in range(1, len(lines)) if _is_label(lines[k].strip())]
+        for k, next_cut in zip([0, *cuts], [*cuts, len(lines)], strict=True):
+            self._paragraph("\n".join(lines[k:next_cut]).strip(), line + k)
 
     def _header_fields(self, content: str, line: int) -> str:
         """`**Key**: value` lines of the header block; returns the lines that are not."""

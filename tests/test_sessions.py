@@ -375,6 +375,20 @@ def test_closed_code_fence_is_no_problem() -> None:
     assert [e.event_type for e in events].count("session.decision") == 1
 
 
+def test_code_fence_in_a_block_quote() -> None:
+    # the closing line holds the quote markers too: closed fences are no problem,
+    # a fence the quote ends before it closes still is
+    closed = ("# Session: x\n\n## Key Decisions\n- real\n\n> ```\n> ## not a heading\n> ```\n\n"
+              "> > ~~~~\n> > code\n> > ~~~~~\n")
+    events, problems = events_of(closed)
+    assert problems == []
+    assert [e.event_type for e in events].count("session.decision") == 1
+    unclosed = "# Session: x\n\n## Key Decisions\n- real\n\n> ```\n> ## not a heading\n\nafter\n"
+    events, problems = events_of(unclosed)
+    assert problems == [(6, "code fence is never closed")]
+    assert [x for _, _, _, x in items(events)] == ["real", "after"]
+
+
 # -- generated markdown ------------------------------------------------------------
 
 _pieces = st.sampled_from([

@@ -26,6 +26,7 @@ LINES = [
     "> # quoted heading", "- # heading in an item", "- ```", "", "", "text", '- "q" \\ ü 日本 \x01',
     "## Sëction \"x\"", "- Work Type: x", "<div>", "\t- tabbed", "  ", " \t ", "\t\tcode",
     "#no heading", "-no item", "+ plus", "10. ten", "  > quote in item", "   ```", "- - same line",
+    "> ```", "> > ~~~",
 ]
 
 

@@ -468,7 +468,10 @@ class _Walker:
         if tok.map is None:
             return
         closing = tok.markup[0] * len(tok.markup)
-        last = self.lines[tok.map[1] - 1].strip() if tok.map[1] - 1 < len(self.lines) else ""
+        last = self.lines[tok.map[1] - 1] if tok.map[1] - 1 < len(self.lines) else ""
+        # inside block quotes the closing line still holds the `>` markers (one per level;
+        # fences inside list items are not walked, so the level counts only quotes)
+        last = _unquote(last, tok.level).strip()
         if tok.map[1] - tok.map[0] < 2 or not last.startswith(closing):
             self.s.problems.append((tok.map[0] + 1, "code fence is never closed"))
 

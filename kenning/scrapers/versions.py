@@ -1,4 +1,5 @@
-"""Each scraper's version: bump it when the events it makes from the same input change.
+"""Each scraper's version: bump it when what it makes from the same input changes
+(events, or a unit's status such as "partial").
 
 The engine puts it into every unit's fingerprint and into the scrape position,
 so an upgraded kenning reads again what its scrapers now read differently, even
@@ -7,4 +8,4 @@ of its own, so that check needs no scraper imported (code and sessions take
 ~100 ms to import).
 """
 
-VERSIONS = {"git": 1, "sessions": 4, "code": 8}
+VERSIONS = {"git": 1, "sessions": 5, "code": 8}

@@ -10,7 +10,7 @@ In one run, over the same files at HEAD, it measures:
       cold parse cache, reading blobs from git;
   (c) the same with two workers;
   (d) the same again with a warm cache (what a `--full` rebuild costs);
-and prints MB/s for each and the ratios. Best of --repeat runs.
+and prints MB/s for each and the ratios. Best of --repeat interleaved rounds.
 """
 
 from __future__ import annotations
@@ -97,14 +97,17 @@ def main() -> None:
         for name in other:
             keep.pop(name, None)
 
-    bare_s, bare_cpu = min(bare(files) for _ in range(args.repeat))
-    results = {}
-    for workers in (1, 2):
-        runs = []
-        for _ in range(args.repeat):
+    # interleaved (bare, 1 worker, 2 workers) rounds, best of each: this machine's speed
+    # drifts by several percent within a minute, which would bias one phase after another
+    bare_runs: list[tuple[float, float]] = []
+    runs: dict[int, list[tuple[float, int, int, float]]] = {1: [], 2: []}
+    for _ in range(args.repeat):
+        bare_runs.append(bare(files))
+        for workers in (1, 2):
             with tempfile.TemporaryDirectory() as cache:
-                runs.append(kenning_scrape(repo, target, workers, cache, languages))
-        results[workers] = min(runs)
+                runs[workers].append(kenning_scrape(repo, target, workers, cache, languages))
+    bare_s, bare_cpu = min(bare_runs)
+    results = {workers: min(found) for workers, found in runs.items()}
     with tempfile.TemporaryDirectory() as cache:
         kenning_scrape(repo, target, 2, cache, languages)
         warm = min(kenning_scrape(repo, target, 2, cache, languages)

@@ -44,6 +44,6 @@ def test_lines_are_tree_sitter_rows(name: str) -> None:
         if event_type in ("code.function", "code.type"):
             spans.add((payload["start_line"], payload["end_line"]))
         elif event_type == "code.call":
-            calls.update(payload["lines"])
+            calls.update(line for call in payload["calls"] for line in call["lines"])
     assert (spans, calls) == rows(src)
     assert spans and calls

@@ -60,6 +60,10 @@ def test_rows() -> None:
                         ).fetchall() == [("typing", '["Any", "Optional as Opt"]', None)]
     assert conn.execute("SELECT caller, callee, line FROM calls WHERE callee_name = 'ToUpper'"
                         ).fetchall() == [("Point.Area", "str.ToUpper", 36)]
+    # one code.call event per caller: a row per (callee, line) it holds
+    assert conn.execute("SELECT callee, callee_name, line FROM calls WHERE caller = 'Point.Area'"
+                        " ORDER BY callee").fetchall() == [
+        ("fmt.Println", "Println", 36), ("str.ToUpper", "ToUpper", 36)]
     kinds = dict(conn.execute("SELECT qualified_name, kind FROM symbols "
                               "WHERE path = 'src/sample.py'").fetchall())
     assert kinds == {"MAX_SIZE": "constant", "Shape": "class", "Shape.sides": "field",

@@ -44,10 +44,12 @@ def _import_rows(e: StoredEvent) -> list[tuple[Any, ...]]:
 
 
 def _call_rows(e: StoredEvent) -> list[tuple[Any, ...]]:
+    """A row per call site: the event holds one caller's callees, each with its lines."""
     d = e.data
-    return [(e.event_id, e.source_file, d["caller"], d["callee"],
-             d["callee"].replace("::", ".").rsplit(".", 1)[-1], line, d.get("language"))
-            for line in d.get("lines") or [d.get("line")]]
+    caller, language = d["caller"], d.get("language")
+    return [(e.event_id, e.source_file, caller, call["callee"],
+             call["callee"].replace("::", ".").rsplit(".", 1)[-1], line, language)
+            for call in d["calls"] for line in call["lines"]]
 
 
 _SYMBOL_KIND = {"code.constant": "constant"}

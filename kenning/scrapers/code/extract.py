@@ -111,7 +111,7 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         head = f"{event_type}\0{key if n == 1 else f'{key}#{n}'}\0"
         lines.append(head.encode("utf-8") + canonical_bytes(payload))
     keys, payloads = _calls(c, calls, src, language)
-    if len(set(keys)) < len(keys):  # "a->b" -> "c" and "a" -> "b->c": numbered in order
+    if len(set(keys)) < len(keys):  # only if _clean made two callers one
         keys = _numbered(keys)
     lines.extend([f"code.call\0{key}\0".encode() + data
                   for key, data in zip(keys, payloads, strict=True)])
@@ -434,11 +434,12 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
 
 def _calls(c: _Compiled, calls: list[_Call], src: bytes,
            language: str) -> tuple[list[str], list[bytes]]:
-    """code.call facts, one per (caller, callee), first site first: keys and payloads."""
+    """code.call facts, one per calling function (its key), in the order of its first
+    call: {"caller", "calls": [{"callee", "lines"}, ...] in first-site order}."""
     lang = c.language
     plain = c.plain_callee
     seen: dict[bytes, str] = {}  # the callee text of a @call.name slice
-    lines: dict[tuple[str, str], list[int]] = {}
+    by_caller: dict[str, dict[str, list[int]]] = {}
     row, at = 1, 0  # tree-sitter counts rows by "\n": count them up to each (sorted) start
     for start, _end, node, caps, caller in calls:
         named = caps.get("call.name") if plain else None
@@ -454,12 +455,15 @@ def _calls(c: _Compiled, calls: list[_Call], src: bytes,
             continue
         row += src.count(b"\n", at, start)
         at = start
-        found = lines.get((caller, callee))
-        if found is None:
-            lines[(caller, callee)] = [row]
+        callees = by_caller.get(caller)
+        if callees is None:
+            by_caller[caller] = {callee: [row]}
+        elif callee in callees:
+            callees[callee].append(row)
         else:
-            found.append(row)
-    keys = [_clean(f"{caller}->{callee}") for caller, callee in lines]
-    return keys, [canonical_bytes({"caller": caller, "callee": callee, "line": found[0],
-                                  "lines": found, "language": language})
-                  for (caller, callee), found in lines.items()]
+            callees[callee] = [row]
+    return [_clean(caller) for caller in by_caller], [
+        canonical_bytes({"caller": caller, "language": language,
+                         "calls": [{"callee": callee, "lines": lines}
+                                   for callee, lines in callees.items()]})
+        for caller, callees in by_caller.items()]

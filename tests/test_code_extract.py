@@ -99,12 +99,21 @@ EXPECTED = {
         function load
         function double
         function gen
+        function Counter.send
+        member Counter.send
+        function exports.parse
+        member exports.parse
         import import:fs
         import import:path
         import import:./util.js
+        import import:./lib
+        import import:fs#2
         call Counter.increment -> add
         call Counter.create -> new Counter
         call load -> fs.promises.readFile, join
+        call <module> -> require
+        call Counter.send -> lib.format
+        call exports.parse -> JSON.parse
     """,
     "typescript": """
         constant VERSION
@@ -347,6 +356,13 @@ DETAILS: list[tuple[str, str, str, dict[str, Any]]] = [
                                             "signature": "class Counter extends Base"}),
     ("javascript", "code.import", "import:path", {"names": ["join", "resolve as res"]}),
     ("javascript", "code.import", "import:./util.js", {"names": ["*"], "alias": "util"}),
+    ("javascript", "code.import", "import:./lib", {"names": [], "alias": "lib", "line": 37}),
+    ("javascript", "code.import", "import:fs#2", {  # the second import of fs
+        "names": ["readFileSync", "writeFile as write"], "alias": None}),
+    ("javascript", "code.function", "Counter.send", {  # Counter.prototype.send = function
+        "kind": "method", "container": "Counter", "docstring": "Sends a body.",
+        "signature": "Counter.prototype.send = function send(body)", "parameters": ["body"]}),
+    ("javascript", "code.function", "exports.parse", {"async": True, "parameters": ["text"]}),
     ("typescript", "code.function", "Service.fetch", {
         "return_type": "Promise<T | undefined>", "async": True, "public": True,
         "docstring": "Fetches one item.", "parameters": ["id: Id"]}),

@@ -256,7 +256,9 @@ def _strip_generics(name: str) -> str:
 
 
 def _name(item: _Item, raw: str) -> None:
-    parts = [p for p in _strip_generics(raw).replace("::", ".").split(".") if p]
+    # "prototype": JavaScript's `Foo.prototype.bar = function` is Foo's method bar
+    parts = [p for p in _strip_generics(raw).replace("::", ".").split(".")
+             if p and p != "prototype"]
     if not parts:
         return
     item.name = parts[-1]

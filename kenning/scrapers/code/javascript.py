@@ -17,7 +17,8 @@ class JavaScript(Syntax):
     name = "javascript"
     extensions: tuple[str, ...] = (".js", ".mjs", ".cjs", ".jsx")
     query = "javascript"
-    wrappers = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
+    wrappers = frozenset({"export_statement", "lexical_declaration", "variable_declaration",
+                          "expression_statement"})  # the last: `a.b = function` documented
 
     def grammar(self) -> Any:
         return tree_sitter_javascript.language()
@@ -27,11 +28,16 @@ class JavaScript(Syntax):
             value = node.child_by_field_name("value")
             if value is not None and value.type in _FUNCTION_VALUES:
                 return None  # a function bound to a name: the function pattern has it
+            if value is not None and value.type == "call_expression" \
+                    and text(value.child_by_field_name("function"), src) == "require":
+                return None  # `const x = require("m")` is an import
         return kind
 
     def function_node(self, node: Node) -> Node:
         if node.type == "variable_declarator":
             return node.child_by_field_name("value") or node
+        if node.type == "assignment_expression":
+            return node.child_by_field_name("right") or node
         return node
 
     def body(self, node: Node) -> Node | None:
@@ -54,6 +60,8 @@ class JavaScript(Syntax):
 
     def imports(self, node: Node, caps: dict[str, list[Node]],
                 src: bytes) -> list[dict[str, Any]]:
+        if node.type == "call_expression":
+            return [_required(node, caps, src)]
         names: list[str] = []
         alias = None
         clause = next((c for c in node.named_children if c.type == "import_clause"), None)
@@ -69,6 +77,27 @@ class JavaScript(Syntax):
                         names.append(squash(text(spec, src)))
         module = unquote(text(caps["import.module"][0], src))
         return [{"module": module, "names": names, "alias": alias}]
+
+
+def _required(call: Node, caps: dict[str, list[Node]], src: bytes) -> dict[str, Any]:
+    """`require("m")`: bound to a name (the alias), destructured (the names), or neither."""
+    names: list[str] = []
+    alias = None
+    parent = call.parent
+    if parent is not None and parent.type == "variable_declarator" \
+            and parent.child_by_field_name("value") == call:
+        bound = parent.child_by_field_name("name")
+        if bound is not None and bound.type == "identifier":
+            alias = text(bound, src)
+        elif bound is not None and bound.type == "object_pattern":
+            for part in bound.named_children:
+                if part.type == "pair_pattern":
+                    names.append(f"{text(part.child_by_field_name('key'), src)} as "
+                                 f"{text(part.child_by_field_name('value'), src)}")
+                elif part.type != "comment":
+                    names.append(squash(text(part, src)))
+    return {"module": unquote(text(caps["import.module"][0], src)), "names": names,
+            "alias": alias}
 
 
 def _exported(node: Node) -> bool:

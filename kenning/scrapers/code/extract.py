@@ -331,24 +331,23 @@ def _excerpt(body: Node | None, src: bytes, after_docstring: bool = False) -> st
 
 
 def _signature(node: Node, body: Node | None, comments: frozenset[str], src: bytes) -> str:
-    """The definition's text up to its body, comments left out."""
+    """The definition's text up to its body, comments left out: it ends where the last
+    non-comment node before the body ends (found walking back from the body, up
+    through whatever holds it, such as an arrow function's value)."""
     end = node.end_byte
-    if body is not None:
-        body_start = body.start_byte
-        if body_start > node.start_byte:
-            end = node.start_byte
-            children = node.children
-            i, n = 0, len(children)
-            while i < n:
-                child = children[i]
-                i += 1
-                if child.start_byte >= body_start:
-                    break
-                if child.end_byte > body_start:  # holds the body (an arrow function's value)
-                    children = child.children
-                    i, n = 0, len(children)
-                elif child.type not in comments:
-                    end = child.end_byte
+    if body is not None and body.start_byte > node.start_byte:
+        end = node.start_byte
+        at: Node | None = body
+        while at is not None and at != node:
+            before = at.prev_sibling
+            while before is not None and before.type in comments:
+                before = before.prev_sibling
+            if before is not None:
+                end = before.end_byte
+                break
+            at = at.parent
+        if at is None:  # the body is not inside the definition
+            end = node.end_byte
     sig = " ".join(src[node.start_byte:end].decode("utf-8", "replace").split())[:500]  # squash
     return sig.rstrip("{:;= ").rstrip()
 

@@ -103,13 +103,14 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
             payload = {**imp, "line": line, "language": language}
             facts.append(["code.import", f"import:{imp['module']}", payload])
     lines = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[str, int] = {}
     for event_type, key, payload in facts:  # payloads leave as canonical JSON: the worker
         payload.setdefault("language", language)  # pays for encoding
-        key = _clean(key)
-        n = seen[(event_type, key)] = seen.get((event_type, key), 0) + 1
-        head = f"{event_type}\0{key if n == 1 else f'{key}#{n}'}\0"
-        lines.append(head.encode("utf-8") + canonical_bytes(payload))
+        head = f"{event_type}\0{_clean(key)}"
+        n = seen[head] = seen.get(head, 0) + 1
+        if n > 1:
+            head = f"{head}#{n}"
+        lines.append(f"{head}\0".encode() + canonical_bytes(payload))
     keys, payloads = _calls(c, calls, src, language)
     if len(set(keys)) < len(keys):  # only if _clean made two callers one
         keys = _numbered(keys)

@@ -33,6 +33,67 @@ def test_rrf_adds_reciprocal_ranks_and_breaks_ties_by_id() -> None:
     assert [d for d, _, _ in rrf({"a": [(5, 1.0)], "b": [(4, 1.0)]})] == [4, 5]
 
 
+def _ranked(places: dict[int, int], size: int, filler: int) -> list[tuple[int, float]]:
+    """A ranked list of `size` (doc_id, score) with doc `d` at rank `places[d]`."""
+    at = {rank: doc for doc, rank in places.items()}
+    return [(at.get(r, filler + r), 0.0) for r in range(1, size + 1)]
+
+
+def test_rrf_ties_follow_the_key_even_when_float_sums_differ() -> None:
+    # ranks (1, 2, 7) and (7, 1, 2) fuse to the same score, but adding the three
+    # reciprocals in arm order gives sums that differ in the last bit
+    x, y = 1, 2
+    arms = {"a": _ranked({x: 1, y: 7}, 7, 100), "b": _ranked({y: 1, x: 2}, 7, 200),
+            "c": _ranked({y: 2, x: 7}, 7, 300)}
+    assert (1 / 61 + 1 / 62) + 1 / 67 != (1 / 67 + 1 / 61) + 1 / 62
+    names = {x: "e1", y: "e0"}
+    fused = rrf(arms, key=lambda d: names.get(d, f"z{d}"))
+    assert [d for d, _, _ in fused[:2]] == [y, x]
+    assert fused[0][1] == fused[1][1]
+    assert [d for d, _, _ in rrf({"a": [(5, 1.0)], "b": [(4, 1.0)]},
+                                 key={5: "e0", 4: "e1"}.__getitem__)] == [5, 4]
+
+
+# Twin functions (equal BM25, equal vectors) and a pair that fuses to a tie: the
+# function is lexical's first and semantic's second, the decision the other way round.
+_TWIN = "close_pool\ndef close_pool(pool)\nClose every connection of the pool."
+TIES = [
+    ("code", "code.function", "2024-01-01T00:00:00Z", "a/db.py:1", None, ["a/db.py"],
+     "close_pool", _TWIN),
+    ("code", "code.function", "2024-01-01T00:00:00Z", "b/db.py:1", None, ["b/db.py"],
+     "close_pool", _TWIN),
+    ("code", "code.function", "2024-01-02T00:00:00Z", "cli/flags.py:1", None, ["cli/flags.py"],
+     "parse_log_rotation_flag", "parse_log_rotation_flag\ndef parse_log_rotation_flag(argv)\n"
+     "Read the log rotation option from the command line arguments."),
+    ("session", "session.decision", "2024-01-03T00:00:00Z", "20240103-000000", None,
+     ["ops/cron.py"], "Archive the server logs every night",
+     "Every night the server logs are archived and each day begins with empty files: "
+     "nightly rotation."),
+]
+
+
+@pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
+def test_ties_come_out_in_event_id_order_in_every_build(tmp_path: Path, mode: str) -> None:
+    # doc_id is a local handle: inserted last first, the same documents get other
+    # doc_ids, as in an incrementally built database and its rebuild
+    runs = []
+    for reverse in (False, True):
+        db = scry_corpus.build(tmp_path / f"{reverse}.db", docs=TIES, reverse=reverse)
+        searcher = Searcher(apsw.Connection(str(db)))
+        runs.append([searcher.search(q, mode=mode, limit=4).results
+                     for q in ("close every connection of the pool", "nightly log rotation")])
+    (twins, crossed), (twins_reversed, crossed_reversed) = runs
+    assert twins[0].score == twins[1].score or mode == "hybrid"
+    assert [r.event_id for r in twins][:2] == ["e0", "e1"]
+    assert [r.event_id for r in twins_reversed] == [r.event_id for r in twins]
+    assert [r.event_id for r in crossed_reversed] == [r.event_id for r in crossed]
+    if mode == "hybrid":  # the pair is a tie in fusion, decided by event id
+        first, second = crossed[0], crossed[1]
+        assert first.arms["lexical"][0] == second.arms["semantic"][0] == 1
+        assert first.arms["semantic"][0] == second.arms["lexical"][0] == 2
+        assert first.score == second.score and first.event_id == "e2"
+
+
 def test_query_terms_split_identifiers_and_drop_syntax() -> None:
     assert query_terms("why did we SpawnEntity") == ["spawnentity", "spawn", "entity"]
     assert query_terms("spawn_entity") == ["spawn_entity", "spawn", "entity"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import apsw
 
@@ -47,12 +48,18 @@ DOCS = [
 _encoder: NumpyEncoder | None = None
 
 
-def build(path: Path, *, embed: bool = True) -> Path:
+def build(path: Path, *, embed: bool = True, docs: list[tuple[Any, ...]] | None = None,
+          reverse: bool = False) -> Path:
+    """Document n gets event id `e{n}`; `reverse` inserts them last first, so the same
+    documents get other doc_ids (as an incremental build and a rebuild do)."""
     global _encoder
+    docs = DOCS if docs is None else docs
     conn = apsw.Connection(str(path))
     conn.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     FtsMaterializer().create(conn, {})
-    for n, (kind, etype, ts, source, author, paths, title, body) in enumerate(DOCS):
+    numbered = list(enumerate(docs))
+    for n, (kind, etype, ts, source, author, paths, title, body) in (
+            reversed(numbered) if reverse else numbered):
         text = searchable(title, body)
         conn.execute(
             "INSERT INTO documents(event_id, kind, event_type, timestamp, source, author, paths,"
@@ -63,9 +70,9 @@ def build(path: Path, *, embed: bool = True) -> Path:
     if embed:
         EmbeddingsMaterializer().create(conn, {})
         _encoder = _encoder or NumpyEncoder()
-        vectors = _encoder.encode([d[7] for d in DOCS])
+        vectors = _encoder.encode([d[7] for d in docs])
         conn.executemany("INSERT INTO embeddings VALUES (?, ?, ?, ?)",
                          [(f"e{n}", MODEL_ID, "h", vectors[n].tobytes())
-                          for n in range(len(DOCS))])
+                          for n in range(len(docs))])
     conn.close()
     return path

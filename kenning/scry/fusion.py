@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 DEFAULT_RRF_K = 60
 
 
-def rrf(arms: Mapping[str, Sequence[tuple[int, float]]],
-        k: float = DEFAULT_RRF_K) -> list[tuple[int, float, dict[str, tuple[int, float]]]]:
+def rrf(arms: Mapping[str, Sequence[tuple[int, float]]], k: float = DEFAULT_RRF_K,
+        key: Callable[[int], Any] | None = None,
+        ) -> list[tuple[int, float, dict[str, tuple[int, float]]]]:
     """Fuse ranked lists of (doc_id, score): (doc_id, fused score, {arm: (rank, score)}).
 
-    Ranks start at 1. Ties in the fused score keep a fixed order (doc_id), so
-    the same inputs always give the same list.
+    Ranks start at 1. Equal fused scores are frequent (rank 1 in one arm and absent
+    from the other, or ranks 1 and 2 against 2 and 1); they are ordered by `key(doc_id)`
+    (scry passes the event id, a content hash, so an incremental build and a rebuild
+    agree), or by doc_id without one. Each sum is exactly rounded (`math.fsum`), so
+    the same ranks give the same score whatever the order of the arms.
     """
-    fused: dict[int, float] = {}
+    parts: dict[int, list[float]] = {}
     seen: dict[int, dict[str, tuple[int, float]]] = {}
     for arm, ranked in arms.items():
         for rank, (doc_id, score) in enumerate(ranked, start=1):
-            fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (k + rank)
+            parts.setdefault(doc_id, []).append(1.0 / (k + rank))
             seen.setdefault(doc_id, {})[arm] = (rank, score)
-    order = sorted(fused, key=lambda d: (-fused[d], d))
+    fused = {d: math.fsum(p) for d, p in parts.items()}
+    tie = key if key is not None else (lambda d: d)
+    order = sorted(fused, key=lambda d: (-fused[d], tie(d)))
     return [(d, fused[d], seen[d]) for d in order]

@@ -70,13 +70,15 @@ def _informative(conn: apsw.Connection, terms: list[str]) -> list[str]:
 
 def search(conn: apsw.Connection, text: str, filters: Filters,
            limit: int) -> list[tuple[int, float]]:
-    """(doc_id, score) best first; score = -bm25, so higher is better."""
+    """(doc_id, score) best first; score = -bm25, so higher is better. Equal scores
+    are ordered by event_id (a content hash), never by doc_id, which is a local
+    handle that an incremental build and a rebuild assign differently."""
     match = fts_query(text, conn)
     if match is None:
         return []
     condition, params = where(conn, filters)
     sql = (f"SELECT d.doc_id, -bm25(documents_fts, 2.0, 1.0) AS score FROM documents_fts "
            f"JOIN documents d ON d.doc_id = documents_fts.rowid "
-           f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.doc_id LIMIT ?")
+           f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.event_id LIMIT ?")
     args: list[Any] = [match, *params, limit]
     return [(int(doc_id), float(score)) for doc_id, score in conn.execute(sql, args)]

@@ -4,6 +4,10 @@ The vectors of a database are read once per process into one matrix (unit
 rows, so a dot product is the cosine) and kept while the database does not
 change (`PRAGMA data_version`). Filters select the candidate rows first; the
 top-k cut happens over those only.
+
+Rows are in `event_id` order, and equal scores keep that order: `event_id` is
+the content hash of the event, so a tie comes out the same in an incrementally
+built database and a rebuilt one (`doc_id` is a local handle that differs).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from kenning.scry.filters import Filters, where
 
 @dataclass
 class VectorMatrix:
-    doc_ids: np.ndarray  # int64, ascending
+    doc_ids: np.ndarray  # int64, one per row; rows in event_id order (the tie-break)
     vectors: np.ndarray  # float32 (n, DIMENSIONS)
     version: tuple[int, int]
 
@@ -27,7 +31,7 @@ class VectorMatrix:
 def load_matrix(conn: apsw.Connection) -> VectorMatrix:
     rows = conn.execute(
         "SELECT d.doc_id, e.vector FROM embeddings e JOIN documents d USING (event_id) "
-        "ORDER BY d.doc_id").fetchall()
+        "ORDER BY e.event_id").fetchall()
     doc_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     blob = b"".join(r[1] for r in rows)  # type: ignore[misc]
     vectors = np.frombuffer(blob, dtype="<f4").reshape(len(rows), DIMENSIONS)
@@ -69,6 +73,6 @@ class SemanticIndex:
         scores = vectors @ query.astype(np.float32)
         k = min(limit, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        # ties broken by doc_id so equal scores give the same order every time
-        top = top[np.lexsort((doc_ids[top], -scores[top]))]
+        # equal scores keep row (event_id) order, the same in every build of the log
+        top = top[np.lexsort((top, -scores[top]))]
         return [(int(doc_ids[i]), float(scores[i])) for i in top]

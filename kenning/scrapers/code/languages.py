@@ -26,7 +26,8 @@ from typing import Any, Protocol
 from tree_sitter import Node
 
 # family module -> the languages it defines
-_FAMILIES = ("python", "rust", "javascript", "go", "java", "c_family", "scripting")
+_FAMILIES = ("python", "rust", "javascript", "go", "java", "c_family", "scripting", "csharp",
+             "php")
 
 
 class Language(Protocol):

@@ -122,7 +122,7 @@ DETAILS: list[tuple[str, str, dict[str, Any]]] = [
     ("code.type", NS + "Pair", {"kind": "class", "members": ["Left", "Right"],
                                 "signature": "public record Pair(int Left, int Right)"}),
     ("code.type", NS + "Size", {"kind": "struct"}),  # record struct
-    ("code.constant", NS + "Shape.MaxSides", {"type": "int", "line": 22}),
+    ("code.constant", NS + "Shape.MaxSides", {"type": "int", "line": 22, "value": "12"}),
     ("code.constant", NS + "Color.Green", {"value": "2", "container": NS + "Color"}),
     ("code.member", NS + "Shape.tags", {"member_kind": "field", "type": "List<string>"}),
     ("code.member", NS + "Shape.total", {"type": "int", "line": 24}),

@@ -396,6 +396,7 @@ DETAILS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("c", "code.function", "add", {"docstring": None, "start_line": 21, "body_excerpt": ""}),
     ("c", "code.type", "point", {"kind": "struct", "docstring": "A point."}),
     ("cpp", "code.function", "geo.Shape.unit", {"static": True, "body_excerpt": ""}),
+    ("cpp", "code.constant", "geo.kMax", {"value": "4"}),  # the declarator holds the value
     ("cpp", "code.type", "geo.Shape", {
         "docstring": "A shape.", "members": ["Shape", "~Shape", "area", "unit", "sides_"]}),
     ("ruby", "code.function", "Greeting.Greeter.create", {"static": True,

@@ -90,8 +90,8 @@ NS = "Acme.Shapes."
 DETAILS: list[tuple[str, str, dict[str, Any]]] = [
     ("code.function", NS + "Shape.ScaleAsync", {
         "kind": "method", "container": NS + "Shape", "start_line": 43, "end_line": 50,
-        "signature": '[Obsolete("use Area")] [Pure] public static async Task<double> '
-                     "ScaleAsync(Shape shape, double factor = 1.0)",
+        "signature": "public static async Task<double> ScaleAsync(Shape shape, "
+                     "double factor = 1.0)",  # the attributes are its decorators
         "parameters": ["Shape shape", "double factor = 1.0"], "return_type": "Task<double>",
         "docstring": "The scaled area & more.", "decorators": ['Obsolete("use Area")', "Pure"],
         "async": True, "public": True, "static": True}),
@@ -111,7 +111,7 @@ DETAILS: list[tuple[str, str, dict[str, Any]]] = [
     ("code.type", NS + "Shape", {
         "kind": "class", "container": "Acme.Shapes", "start_line": 19, "end_line": 59,
         "docstring": "A base shape, see IShape.\nAbstract.",
-        "signature": "[Serializable] public abstract class Shape : IShape",
+        "signature": "public abstract class Shape : IShape", "decorators": ["Serializable"],
         "members": ["MaxSides", "tags", "count", "total", "Changed", "Name", "Sides", "Shape",
                     "Area", "ScaleAsync", "Pick"]}),
     ("code.type", NS + "IShape", {"kind": "interface", "docstring": "Something with an area.",

@@ -384,7 +384,8 @@ DETAILS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("go", "code.type", "ID", {"kind": "alias"}),
     ("java", "code.function", "Sample.helper", {"static": True, "public": False,
                                                 "return_type": "int"}),
-    ("java", "code.function", "Sample.run", {"decorators": ["Override"]}),
+    ("java", "code.function", "Sample.run", {"decorators": ["Override"],
+                                             "signature": "public void run()"}),
     ("java", "code.type", "Sample", {
         "docstring": "A sample class.",
         "signature": "public class Sample extends Base implements Runnable"}),
@@ -420,6 +421,12 @@ def test_duplicates_keep_source_order() -> None:
     assert (first["parameters"], second["parameters"]) == (["int v"], ["int v", "int w"])
     definition = find("c", "code.function", "add", 1)  # after its prototype
     assert (definition["start_line"], definition["docstring"]) == (24, "Adds two numbers.")
+
+
+def test_decorated_class_keeps_its_decorators() -> None:
+    out, _ = extract("python", b"@dataclass(frozen=True)\nclass P:\n    x: int\n")
+    ((payload,),) = [[json.loads(d)] for t, _, d in decode_facts(out) if t == "code.type"]
+    assert (payload["signature"], payload["decorators"]) == ("class P", ["dataclass(frozen=True)"])
 
 
 def test_body_excerpt_is_bounded() -> None:

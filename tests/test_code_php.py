@@ -81,7 +81,7 @@ def find(event_type: str, key: str) -> dict[str, Any]:
 DETAILS: list[tuple[str, str, dict[str, Any]]] = [
     ("code.function", "App.Shapes.Circle.area", {
         "kind": "method", "container": "App.Shapes.Circle",
-        "signature": "#[Pure] public static function area(float $r, int ...$scale): float",
+        "signature": "public static function area(float $r, int ...$scale): float",
         "parameters": ["float $r", "int ...$scale"], "return_type": "float",
         "docstring": "Area of a circle.", "decorators": ["Pure"],
         "public": True, "static": True, "async": False, "start_line": 48, "end_line": 53}),
@@ -97,8 +97,8 @@ DETAILS: list[tuple[str, str, dict[str, Any]]] = [
         "return_type": "Circle", "body_excerpt": "{\n    return new Circle($r);\n}"}),
     ("code.type", "App.Shapes.Circle", {
         "kind": "class", "container": "App.Shapes",
-        "signature": "#[Entity, Table('circles')] final class Circle extends Base implements "
-                     "Shape, Named",
+        "signature": "final class Circle extends Base implements Shape, Named",
+        "decorators": ["Entity", "Table('circles')"],
         "docstring": "A circle.\n\n@see Shape",  # tag lines kept, as Javadoc's are
         "members": ["SIDES", "count", "__construct", "radius", "parent", "area", "name"]}),
     ("code.type", "App.Shapes.Named", {"kind": "interface", "docstring": "Something with a name."}),

@@ -36,6 +36,7 @@ class CSharp(Syntax):
     name = "csharp"
     extensions: tuple[str, ...] = (".cs",)
     query = "csharp"
+    attribute_types = frozenset({"attribute_list"})
 
     def grammar(self) -> Any:
         return tree_sitter_c_sharp.language()

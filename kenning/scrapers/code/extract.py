@@ -331,10 +331,14 @@ def _excerpt(body: Node | None, src: bytes, after_docstring: bool = False) -> st
     return excerpt[:EXCERPT_CHARS].strip()
 
 
-def _signature(node: Node, body: Node | None, comments: frozenset[str], src: bytes) -> str:
+def _signature(lang: Language, node: Node, body: Node | None, src: bytes) -> str:
     """The definition's text up to its body, comments left out: it ends where the last
     non-comment node before the body ends (found walking back from the body, up
-    through whatever holds it, such as an arrow function's value)."""
+    through whatever holds it, such as an arrow function's value). It starts after
+    the attributes a definition holds (Java, C#, PHP): decorators lists them."""
+    comments = lang.comment_types
+    start = _after_attributes(node, lang.attribute_types, comments) \
+        if lang.attribute_types else node.start_byte
     end = node.end_byte
     if body is not None and body.start_byte > node.start_byte:
         end = node.start_byte
@@ -349,8 +353,25 @@ def _signature(node: Node, body: Node | None, comments: frozenset[str], src: byt
             at = at.parent
         if at is None:  # the body is not inside the definition
             end = node.end_byte
-    sig = " ".join(src[node.start_byte:end].decode("utf-8", "replace").split())[:500]  # squash
+    sig = " ".join(src[start:end].decode("utf-8", "replace").split())[:500]  # squash
     return sig.rstrip("{:;= ").rstrip()
+
+
+def _after_attributes(node: Node, attributes: frozenset[str], comments: frozenset[str]) -> int:
+    """Where a definition's text starts past its leading attributes and comments, also
+    inside a first child that opens with them (Java's `modifiers`)."""
+    for child in node.children:
+        if child.type in attributes or child.type in comments:
+            continue
+        first = child.child(0) if child.child_count else None  # child(0) raises on a leaf
+        if first is not None and first.type in attributes:
+            inner = next((c for c in child.children
+                          if c.type not in attributes and c.type not in comments), None)
+            if inner is None:
+                continue  # nothing but attributes
+            return inner.start_byte
+        return child.start_byte
+    return node.start_byte
 
 
 def _container(item: _Item) -> tuple[str | None, str | None]:
@@ -375,7 +396,7 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
         fn = lang.function_node(node)
         body = lang.body(fn)
         params = lang.parameters(fn)
-        signature = _signature(node, body, lang.comment_types, src)
+        signature = _signature(lang, node, body, src)
         parameters = [" ".join(src[p.start_byte:p.end_byte].decode("utf-8", "replace")
                                .split())[:200]
                       for p in params.named_children
@@ -411,10 +432,11 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
             if child.kind in ("function", "field", "attribute", "constant") \
                     and child.name not in members:
                 members.append(child.name)
-        signature = _signature(node, body, lang.comment_types, src)
+        signature = _signature(lang, node, body, src)
         docstring = lang.docstring(node, src)
         payload = {**base, "kind": kind, "signature": signature,
                    "docstring": docstring, "members": members,
+                   "decorators": lang.decorators(node, src),
                    "body_excerpt": _excerpt(body, src,
                                             docstring is not None and lang.docstring_in_body)}
         return [["code.type", item.qualified, payload]]

@@ -22,6 +22,7 @@ class Java(Syntax):
     name = "java"
     extensions: tuple[str, ...] = (".java",)
     query = "java"
+    attribute_types = frozenset({"marker_annotation", "annotation"})
 
     def grammar(self) -> Any:
         return tree_sitter_java.language()

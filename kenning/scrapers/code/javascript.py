@@ -17,6 +17,7 @@ class JavaScript(Syntax):
     name = "javascript"
     extensions: tuple[str, ...] = (".js", ".mjs", ".cjs", ".jsx")
     query = "javascript"
+    attribute_types = frozenset({"decorator"})
     wrappers = frozenset({"export_statement", "lexical_declaration", "variable_declaration",
                           "expression_statement"})  # the last: `a.b = function` documented
 

@@ -35,6 +35,7 @@ class Language(Protocol):
     extensions: tuple[str, ...]
     query: str  # file name under queries/, without .scm
     comment_types: frozenset[str]
+    attribute_types: frozenset[str]  # attributes inside a definition's node (not its signature)
     docstring_in_body: bool  # Python: the docstring is the body's first statement
 
     def grammar(self) -> Any: ...
@@ -89,6 +90,7 @@ class Syntax:
     query = ""
     comment_types: frozenset[str] = frozenset({"comment", "line_comment", "block_comment"})
     skip_before_doc: frozenset[str] = frozenset()  # e.g. Rust attributes between doc and item
+    attribute_types: frozenset[str] = frozenset()  # e.g. Java annotations: kept out of signatures
     wrappers: frozenset[str] = frozenset()  # nodes whose comments document their child
     docstring_in_body = False
 

@@ -25,6 +25,7 @@ class Php(Syntax):
     name = "php"
     extensions: tuple[str, ...] = (".php",)
     query = "php"
+    attribute_types = frozenset({"attribute_list"})
 
     def grammar(self) -> Any:
         return tree_sitter_php.language_php()

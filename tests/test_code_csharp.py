@@ -1,8 +1,8 @@
 """C#: the exact facts the code scraper extracts from fixtures/code/sample.cs.
 
-Kept apart from test_code_extract.py until it is folded in there: the complete
-list of facts in source order, then the payload details that are easy to get
-subtly wrong (XML doc comments, modifiers, attributes, usings, namespaces).
+The complete list of facts in source order, then the payload details that are
+easy to get subtly wrong (XML doc comments, modifiers, attributes, usings,
+namespaces), then the shapes one valid fixture cannot hold.
 """
 
 from __future__ import annotations

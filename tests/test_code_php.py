@@ -1,7 +1,6 @@
 """PHP: the exact facts of fixtures/code/sample.php, the payload details that are
 easy to get wrong, and the shapes the fixture cannot hold in one valid file
-(braced namespaces, several namespaces, a doc comment after an attribute).
-To be folded into test_code_extract.py."""
+(braced namespaces, several namespaces, a doc comment after an attribute)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from kenning.errors import KenningError
 
@@ -30,6 +31,32 @@ _GIT_ENV = {
 }
 # Flags that pin what git prints regardless of the repository's own config.
 GIT_FLAGS = ("-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=never")
+
+
+class Spooled:
+    """A running git process writing into a temporary file (see GitRepo.spool)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], out: IO[bytes], err: IO[bytes],
+                 args: tuple[str, ...]) -> None:
+        self._proc, self._out, self._err, self._args = proc, out, err, args
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            if self._proc.wait() != 0:
+                self._err.seek(0)
+                raise KenningError(_git_failure(self._args, self._err.read()))
+            self._out.seek(0)
+            while chunk := self._out.read(1 << 16):
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._out.close()
+        self._err.close()
 
 
 def decode_text(raw: bytes) -> str:
@@ -120,6 +147,19 @@ class GitRepo:
         finally:
             if stdin_path:
                 stdin.close()  # type: ignore[union-attr]
+
+    def spool(self, *args: str, stdin: bytes) -> Spooled:
+        """Starts a git command now with its output going to a temporary file, so that
+        several can run at once while only one is read; `Spooled.chunks()` waits for
+        it and yields the output."""
+        out = tempfile.TemporaryFile()  # noqa: SIM115 (Spooled closes both)
+        err = tempfile.TemporaryFile()  # noqa: SIM115
+        with tempfile.TemporaryFile() as inp:
+            inp.write(stdin)
+            inp.seek(0)
+            proc = subprocess.Popen(["git", *GIT_FLAGS, *args], cwd=self.root, stdin=inp,
+                                    stdout=out, stderr=err, env=self._env)
+        return Spooled(proc, out, err, args)
 
     # -- questions -----------------------------------------------------------
 

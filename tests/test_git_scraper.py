@@ -133,3 +133,51 @@ def test_user_git_config_does_not_change_the_log(history_repo: Path, tmp_path: P
     monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
     scrape(GitRepo.discover(history_repo), tmp_path / "b.db", scrapers=["git"])
     assert digest(database.connect(tmp_path / "b.db", create=False)).sha256 == a
+
+
+def test_the_log_shared_among_git_processes_gives_the_same_events(
+        history_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kenning.eventlog.digest import digest
+    from kenning.scrapers import git
+    from kenning.scrapers.base import ScrapeOptions
+
+    found = []
+    for name, workers in (("one", 1), ("three", 3)):
+        if workers > 1:  # one commit per git process at least: the fixture is small
+            monkeypatch.setattr(git, "_COMMITS_PER_PROCESS", 1)
+        db = tmp_path / f"{name}.db"
+        scrape(GitRepo.discover(history_repo), db, scrapers=["git"],
+               options=ScrapeOptions(workers=workers))
+        found.append((digest(database.connect(db, create=False)).sha256,
+                      _events(db, "git.commit")))
+    assert found[0] == found[1]
+    assert len(found[0][1]) > 3
+
+
+def test_a_corrupt_tree_anywhere_in_a_shared_log_is_one_clear_error(
+        history_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every commit's tree in turn: some fail in the streamed git process, some in the
+    # spooled ones, some in the merge pass before them
+    import shutil
+    import subprocess
+
+    from kenning.errors import KenningError
+    from kenning.scrapers import git
+    from kenning.scrapers.base import ScrapeOptions
+
+    monkeypatch.setattr(git, "_COMMITS_PER_PROCESS", 1)
+    revs = subprocess.run(["git", "rev-list", "HEAD"], cwd=history_repo, check=True,
+                          capture_output=True, text=True).stdout.split()
+    assert len(revs) > 6
+    for n, rev in enumerate(revs):
+        repo = tmp_path / f"repo{n}"
+        shutil.copytree(history_repo, repo)
+        tree = subprocess.run(["git", "rev-parse", f"{rev}^{{tree}}"], cwd=repo, check=True,
+                              capture_output=True, text=True).stdout.strip()
+        loose = repo / ".git" / "objects" / tree[:2] / tree[2:]
+        loose.chmod(0o644)
+        loose.write_bytes(b"garbage")
+        with pytest.raises(KenningError, match="git cannot read the repository"):
+            scrape(GitRepo.discover(repo), tmp_path / f"{n}.db", scrapers=["git"],
+                   options=ScrapeOptions(workers=3))
+        assert not (tmp_path / f"{n}.db").exists()  # nothing half-made

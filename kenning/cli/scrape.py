@@ -47,7 +47,8 @@ def scrape_command(
     ),
     workers: int = typer.Option(
         2, "--workers", min=1, metavar="N",
-        help="Processes that parse code and notes (the result does not depend on it).",
+        help="Processes that read a long git history, parse code and parse notes "
+        "(the result does not depend on it).",
     ),
     db: Path = DbOption,
     repo: Path = RepoOption,

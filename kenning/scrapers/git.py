@@ -69,7 +69,8 @@ class GitScraper:
         merge_files = _first_parent_merge_files(
             repo, target if everything else sorted(wanted & first_parent)
         )
-        for record in _log(repo, target if everything else sorted(wanted)):
+        revisions = commits if everything else sorted(wanted)
+        for record in _log(repo, revisions, ctx.options.workers):
             sha = record["sha"]
             if sha not in wanted:
                 continue
@@ -86,11 +87,35 @@ class GitScraper:
 # -- git log -------------------------------------------------------------------
 
 
-def _log(repo: GitRepo, revisions: str | list[str]) -> Iterator[dict[str, Any]]:
-    """Parsed commits of one `git log` process: a walk from a revision, or a list."""
+# A first scrape of a long history is mostly git computing diffs. With at least this
+# many commits per process, the commits are shared among `workers` git processes
+# (every n-th commit each) that run at once: sqlalchemy's 18,235 commits take 14.5 s
+# in one process and 7.7 s in two. Only the order of the records changes, and the
+# eventlog has its own.
+_COMMITS_PER_PROCESS = 1000
+
+
+def _log(repo: GitRepo, revisions: list[str], processes: int) -> Iterator[dict[str, Any]]:
+    """Parsed commits of the listed revisions, from up to `processes` `git log`s."""
     args = ["log", _FORMAT, "--raw", "--numstat", *_DIFF_FLAGS]
-    for record in _records(repo, args, revisions):
-        yield _parse_record(record)
+    processes = max(1, min(processes, len(revisions) // _COMMITS_PER_PROCESS))
+    shares = [revisions[i::processes] for i in range(processes)]
+    # the others start now and write into temporary files while the first one streams
+    others = [repo.spool(*args, "--no-walk=unsorted", "--stdin", stdin=_lines(share))
+              for share in shares[1:]]
+    try:
+        for record in _records(repo, args, shares[0]):
+            yield _parse_record(record)
+        for other in others:
+            for record in _split_records(other.chunks()):
+                yield _parse_record(record)
+    finally:
+        for other in others:
+            other.close()
+
+
+def _lines(revisions: list[str]) -> bytes:
+    return b"".join(r.encode() + b"\n" for r in revisions)
 
 
 def _records(
@@ -102,7 +127,7 @@ def _records(
         yield from _split_records(chunks)
         return
     with tempfile.NamedTemporaryFile("wb", suffix=".revs") as revs:
-        revs.write(b"".join(r.encode() + b"\n" for r in revisions))
+        revs.write(_lines(revisions))
         revs.flush()
         chunks = repo.stream(*args, "--no-walk=unsorted", "--stdin", stdin_path=Path(revs.name))
         yield from _split_records(chunks)

@@ -1,11 +1,15 @@
-"""The code tables' row functions, fed with events from the fixtures."""
+"""The code tables' row functions, fed with events from the fixtures, and the
+lookups by name that read them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import apsw
+import pytest
 
+from kenning.code_lookup import callers, definitions
+from kenning.errors import KenningError
 from kenning.materialize.base import StoredEvent
 from kenning.materialize.views.code import VIEWS
 from kenning.scrapers.code import file_events
@@ -75,3 +79,53 @@ def test_rows() -> None:
     (line,) = conn.execute("SELECT line FROM symbols WHERE qualified_name = 'NewPoint'"
                            ).fetchone()
     assert line == 30
+
+
+def test_definitions_by_name_or_qualified_name() -> None:
+    conn = load()
+    found = [(d["path"], d["line"], d["kind"], d["qualified_name"])
+             for d in definitions(conn, "area")]
+    assert found == [("src/sample.py", 25, "method", "Shape.area")]
+    assert definitions(conn, "Shape.area") == definitions(conn, "area")
+    assert [d["path"] for d in definitions(conn, "Point")] == ["src/sample.go"]
+    assert definitions(conn, "Point", path="src/*.py") == []
+
+
+def test_callers_by_name_or_the_end_of_the_callee() -> None:
+    conn = load()
+    found = [(d["path"], d["line"], d["caller"], d["callee"]) for d in callers(conn, "join")]
+    assert found == [("src/sample.py", 36, "helper.inner", "os.path.join")]
+    assert callers(conn, "path.join") == callers(conn, "os.path.join") == callers(conn, "join")
+    assert callers(conn, "s.path.join") == []  # the end of the callee, part by part
+    assert [d["caller"] for d in callers(conn, "ToUpper", path="src/*.go")] == ["Point.Area"]
+
+
+def test_lookups_say_when_the_tables_are_not_built() -> None:
+    conn = apsw.Connection(":memory:")
+    for lookup in (callers, definitions):
+        with pytest.raises(KenningError, match="kenning materialize views"):
+            lookup(conn, "x")
+
+
+def test_query_definitions_and_callers_from_the_shell(tmp_path: Path, kenning) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from fixtures.builder import RepoBuilder
+
+    repo = tmp_path / "repo"
+    RepoBuilder(repo).commit("Add a tool", "2024-03-01T10:00:00+00:00", {
+        "tool.py": "def helper(x):\n    return x\n\n\nclass Tool:\n    def run(self):\n"
+                   "        return helper(1) + self.helper2()\n\n    def helper2(self):\n"
+                   "        return helper(2)\n"})
+    bare = kenning("scrape", "--no-materialize", cwd=repo, check=False)
+    assert bare.returncode == 0
+    unbuilt = kenning("query", "callers", "helper", cwd=repo, check=False)
+    assert unbuilt.returncode != 0 and "kenning materialize views" in unbuilt.stderr
+    assert len(unbuilt.stderr.strip().splitlines()) == 1
+    kenning("scrape", "--no-embed", cwd=repo)
+    calls = json.loads(kenning("query", "callers", "helper", "--json", cwd=repo).stdout)
+    assert [(c["path"], c["line"], c["caller"]) for c in calls] == [
+        ("tool.py", 7, "Tool.run"), ("tool.py", 10, "Tool.helper2")]
+    shown = kenning("query", "definitions", "Tool.run", cwd=repo).stdout
+    assert shown.strip() == "tool.py:6  method  Tool.run"
+    assert "no calls of nothing" in kenning("query", "callers", "nothing", cwd=repo).stdout

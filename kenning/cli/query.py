@@ -1,4 +1,4 @@
-"""`kenning query decisions-context|collaboration|decision-impact`."""
+"""`kenning query decisions-context|collaboration|decision-impact|definitions|callers`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import typer
 from kenning.cli.common import DbOption, JsonOption, RepoOption, out, print_json, resolve_db
 
 query_app = typer.Typer(
-    help="Questions across decisions, commits and authors, answered from the eventlog.",
+    help="Questions across decisions, commits, authors and code, answered from the "
+    "eventlog and its tables.",
     no_args_is_help=True,
 )
 
@@ -101,3 +102,58 @@ def decision_impact_command(
         for c in d["commits"]:
             out.print(f"    {c['time']}  {c['sha'][:10]}  {c['subject']}  "
                       f"({', '.join(c['files'])})", markup=False)
+
+
+PathOption = typer.Option(None, "--path", metavar="GLOB",
+                          help="Only files matching this glob, e.g. 'lib/*'.")
+
+
+@query_app.command("definitions")
+def definitions_command(
+    name: str = typer.Argument(..., help="A name (`execute`) or qualified name "
+                               "(`Session.execute`)."),
+    path: str | None = PathOption, limit: int | None = LimitOption, db: Path = DbOption,
+    repo: Path = RepoOption, as_json: bool = JsonOption,
+) -> None:
+    """Where a function, type, field or constant is defined.
+
+    Example:
+
+      kenning query definitions Session.execute
+    """
+    from kenning import code_lookup
+
+    results = _run(db, repo, lambda c: code_lookup.definitions(c, name, path=path,
+                                                              limit=limit))
+    if as_json:
+        print_json(results)
+        return
+    for d in results:
+        out.print(f"{d['path']}:{d['line']}  {d['kind']}  {d['qualified_name']}", markup=False)
+    if not results:
+        out.print(f"no definition of {name}", markup=False)
+
+
+@query_app.command("callers")
+def callers_command(
+    name: str = typer.Argument(..., help="What is called: a name (`execute`) or the end "
+                               "of the callee as written (`session.execute`)."),
+    path: str | None = PathOption, limit: int | None = LimitOption, db: Path = DbOption,
+    repo: Path = RepoOption, as_json: bool = JsonOption,
+) -> None:
+    """Every place that calls a name, with the calling function.
+
+    Example:
+
+      kenning query callers execute --path 'lib/*' --limit 20
+    """
+    from kenning import code_lookup
+
+    results = _run(db, repo, lambda c: code_lookup.callers(c, name, path=path, limit=limit))
+    if as_json:
+        print_json(results)
+        return
+    for d in results:
+        out.print(f"{d['path']}:{d['line']}  {d['caller']}  ->  {d['callee']}", markup=False)
+    if not results:
+        out.print(f"no calls of {name}", markup=False)

@@ -1,0 +1,65 @@
+"""Where a code name is defined and where it is called: lookups by name in the
+`symbols` and `calls` tables (the views materializer builds them, indexed by
+name), for `kenning query definitions|callers`. Results are plain dicts in path
+and line order, ready for `--json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apsw
+
+from kenning.errors import KenningError
+
+
+def _require(conn: apsw.Connection, table: str) -> None:
+    found = conn.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?",
+                         (table,)).fetchone()
+    if found is None:
+        raise KenningError(f"this database has no {table} table yet; run "
+                           "`kenning materialize views` (or `kenning scrape`)")
+
+
+def _where_path(path: str | None) -> tuple[str, list[Any]]:
+    return (" AND path GLOB ?", [path]) if path else ("", [])
+
+
+def _dotted(name: str) -> str:
+    return name.replace("::", ".")
+
+
+def definitions(conn: apsw.Connection, name: str, *, path: str | None = None,
+                limit: int | None = None) -> list[dict[str, Any]]:
+    """Every definition whose name or qualified name is `name`."""
+    _require(conn, "symbols")
+    extra, params = _where_path(path)
+    rows = conn.execute(
+        "SELECT path, line, kind, qualified_name, container, language FROM symbols "
+        f"WHERE (name = ? OR qualified_name = ?){extra} "
+        "ORDER BY path, line, qualified_name, kind", [name, name, *params]).fetchall()
+    found = [{"path": p, "line": line, "kind": kind, "qualified_name": qualified,
+              "container": container, "language": language}
+             for p, line, kind, qualified, container, language in rows]
+    return found[:limit] if limit is not None else found
+
+
+def callers(conn: apsw.Connection, name: str, *, path: str | None = None,
+            limit: int | None = None) -> list[dict[str, Any]]:
+    """Every call site of `name`: a bare name matches the callee's last part (`execute`
+    finds `conn.execute`), a dotted one the callee's end (`conn.execute` finds
+    `self.conn.execute`, not `other.execute`)."""
+    _require(conn, "calls")
+    wanted = _dotted(name)
+    last = wanted.rsplit(".", 1)[-1]
+    extra, params = _where_path(path)
+    rows = conn.execute(
+        "SELECT path, line, caller, callee, language FROM calls "
+        f"WHERE callee_name = ?{extra} ORDER BY path, line, caller, callee",
+        [last, *params]).fetchall()
+    found = [{"path": p, "line": line, "caller": caller, "callee": callee,
+              "language": language}
+             for p, line, caller, callee, language in rows
+             if "." not in wanted or _dotted(callee) == wanted
+             or _dotted(callee).endswith("." + wanted)]
+    return found[:limit] if limit is not None else found

@@ -27,7 +27,8 @@ def stored(path: str, language: str) -> list[StoredEvent]:
 
 def load() -> apsw.Connection:
     conn = apsw.Connection(":memory:")
-    events = stored("src/sample.py", "python") + stored("src/sample.go", "go")
+    events = stored("src/sample.py", "python") + stored("src/sample.go", "go") \
+        + stored("src/sample.js", "javascript")
     for view in VIEWS:
         conn.execute(view.ddl)
         for event in events:
@@ -94,10 +95,13 @@ def test_definitions_by_name_or_qualified_name() -> None:
 def test_callers_by_name_or_the_end_of_the_callee() -> None:
     conn = load()
     found = [(d["path"], d["line"], d["caller"], d["callee"]) for d in callers(conn, "join")]
-    assert found == [("src/sample.py", 36, "helper.inner", "os.path.join")]
-    assert callers(conn, "path.join") == callers(conn, "os.path.join") == callers(conn, "join")
+    assert found == [("src/sample.js", 27, "load", "join"),
+                     ("src/sample.py", 36, "helper.inner", "os.path.join")]
+    assert callers(conn, "path.join") == callers(conn, "os.path.join") == callers(conn, "join")[1:]
     assert callers(conn, "s.path.join") == []  # the end of the callee, part by part
     assert [d["caller"] for d in callers(conn, "ToUpper", path="src/*.go")] == ["Point.Area"]
+    constructed = [(d["caller"], d["callee"]) for d in callers(conn, "Counter")]
+    assert constructed == [("Counter.create", "new Counter")]  # `new X` calls X
 
 
 def test_lookups_say_when_the_tables_are_not_built() -> None:

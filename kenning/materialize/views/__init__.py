@@ -39,7 +39,7 @@ def _matches(event_type: str, prefixes: tuple[str, ...]) -> bool:
 
 class ViewsMaterializer:
     name = "views"
-    version = 2  # 2: code.call holds one caller's callees
+    version = 3  # 2: code.call holds one caller's callees; 3: `new X` is looked up as X
     incremental = True
 
     def __init__(self) -> None:

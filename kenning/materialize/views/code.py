@@ -43,12 +43,17 @@ def _import_rows(e: StoredEvent) -> list[tuple[Any, ...]]:
              d.get("alias"), d.get("line"), d.get("language"))]
 
 
+def _callee_name(callee: str) -> str:
+    """What a call is looked up by: `self.conn.execute` -> `execute`, `new Map` -> `Map`."""
+    return callee.removeprefix("new ").replace("::", ".").rsplit(".", 1)[-1]
+
+
 def _call_rows(e: StoredEvent) -> list[tuple[Any, ...]]:
     """A row per call site: the event holds one caller's callees, each with its lines."""
     d = e.data
     caller, language = d["caller"], d.get("language")
-    return [(e.event_id, e.source_file, caller, call["callee"],
-             call["callee"].replace("::", ".").rsplit(".", 1)[-1], line, language)
+    return [(e.event_id, e.source_file, caller, call["callee"], _callee_name(call["callee"]),
+             line, language)
             for call in d["calls"] for line in call["lines"]]
 
 

@@ -143,8 +143,9 @@ def test_the_log_shared_among_git_processes_gives_the_same_events(
 
     found = []
     for name, workers in (("one", 1), ("three", 3)):
-        if workers > 1:  # one commit per git process at least: the fixture is small
-            monkeypatch.setattr(git, "_COMMITS_PER_PROCESS", 1)
+        if workers > 1:  # the fixture is small: share it from one commit per process on,
+            monkeypatch.setattr(git, "_COMMITS_PER_PROCESS", 1)  # in blocks of 3 x 2
+            monkeypatch.setattr(git, "_BLOCK_PER_PROCESS", 2)
         db = tmp_path / f"{name}.db"
         scrape(GitRepo.discover(history_repo), db, scrapers=["git"],
                options=ScrapeOptions(workers=workers))

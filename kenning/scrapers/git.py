@@ -87,22 +87,31 @@ class GitScraper:
 # -- git log -------------------------------------------------------------------
 
 
-# A first scrape of a long history is mostly git computing diffs. With at least this
-# many commits per process, the commits are shared among `workers` git processes
-# (every n-th commit each) that run at once: sqlalchemy's 18,235 commits take 14.5 s
-# in one process and 7.7 s in two. Only the order of the records changes, and the
-# eventlog has its own.
+# A first scrape of a long history is mostly git computing diffs. With at least
+# _COMMITS_PER_PROCESS commits per process, the commits are shared among `workers`
+# git processes (every n-th commit each) that run at once: sqlalchemy's 18,235
+# commits take 14.5 s in one process and 7.7 s in two. They go in blocks of at most
+# _BLOCK_PER_PROCESS commits per process, which bounds the temporary files. Only the
+# order of the records changes, and the eventlog has its own.
 _COMMITS_PER_PROCESS = 1000
+_BLOCK_PER_PROCESS = 5000
 
 
 def _log(repo: GitRepo, revisions: list[str], processes: int) -> Iterator[dict[str, Any]]:
     """Parsed commits of the listed revisions, from up to `processes` `git log`s."""
-    args = ["log", _FORMAT, "--raw", "--numstat", *_DIFF_FLAGS]
     processes = max(1, min(processes, len(revisions) // _COMMITS_PER_PROCESS))
+    block = processes * _BLOCK_PER_PROCESS
+    for start in range(0, len(revisions), block):
+        yield from _log_block(repo, revisions[start:start + block], processes)
+
+
+def _log_block(repo: GitRepo, revisions: list[str],
+               processes: int) -> Iterator[dict[str, Any]]:
+    args = ["log", _FORMAT, "--raw", "--numstat", *_DIFF_FLAGS]
     shares = [revisions[i::processes] for i in range(processes)]
     # the others start now and write into temporary files while the first one streams
     others = [repo.spool(*args, "--no-walk=unsorted", "--stdin", stdin=_lines(share))
-              for share in shares[1:]]
+              for share in shares[1:] if share]
     try:
         for record in _records(repo, args, shares[0]):
             yield _parse_record(record)

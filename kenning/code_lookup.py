@@ -11,6 +11,7 @@ from typing import Any
 import apsw
 
 from kenning.errors import KenningError
+from kenning.materialize.views.code import callee_name, dotted
 
 
 def _require(conn: apsw.Connection, table: str) -> None:
@@ -23,10 +24,6 @@ def _require(conn: apsw.Connection, table: str) -> None:
 
 def _where_path(path: str | None) -> tuple[str, list[Any]]:
     return (" AND path GLOB ?", [path]) if path else ("", [])
-
-
-def _dotted(name: str) -> str:
-    return name.replace("::", ".")
 
 
 def definitions(conn: apsw.Connection, name: str, *, path: str | None = None,
@@ -50,8 +47,8 @@ def callers(conn: apsw.Connection, name: str, *, path: str | None = None,
     finds `conn.execute`), a dotted one the callee's end (`conn.execute` finds
     `self.conn.execute`, not `other.execute`)."""
     _require(conn, "calls")
-    wanted = _dotted(name)
-    last = wanted.rsplit(".", 1)[-1]
+    wanted = dotted(name)
+    last = callee_name(name)
     extra, params = _where_path(path)
     rows = conn.execute(
         "SELECT path, line, caller, callee, language FROM calls "
@@ -60,6 +57,6 @@ def callers(conn: apsw.Connection, name: str, *, path: str | None = None,
     found = [{"path": p, "line": line, "caller": caller, "callee": callee,
               "language": language}
              for p, line, caller, callee, language in rows
-             if "." not in wanted or _dotted(callee) == wanted
-             or _dotted(callee).endswith("." + wanted)]
+             if "." not in wanted or dotted(callee) == wanted
+             or dotted(callee).endswith("." + wanted)]
     return found[:limit] if limit is not None else found

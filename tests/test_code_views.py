@@ -11,7 +11,7 @@ import pytest
 from kenning.code_lookup import callers, definitions
 from kenning.errors import KenningError
 from kenning.materialize.base import StoredEvent
-from kenning.materialize.views.code import VIEWS
+from kenning.materialize.views.code import VIEWS, callee_name
 from kenning.scrapers.code import file_events
 from kenning.scrapers.code.extract import extract
 
@@ -133,3 +133,11 @@ def test_query_definitions_and_callers_from_the_shell(tmp_path: Path, kenning) -
     shown = kenning("query", "definitions", "Tool.run", cwd=repo).stdout
     assert shown.strip() == "tool.py:6  method  Tool.run"
     assert "no calls of nothing" in kenning("query", "callers", "nothing", cwd=repo).stdout
+
+
+@pytest.mark.parametrize(("callee", "name"), [
+    ("self.conn.execute", "execute"), ("new Map", "Map"), ("geo::Shape::unit", "unit"),
+    ("$handler->handle", "handle"), ("$user?->name", "name"), ("p->ops->run", "run"),
+    ("len", "len")])
+def test_calls_are_looked_up_by_the_last_part_of_the_callee(callee: str, name: str) -> None:
+    assert callee_name(callee) == name

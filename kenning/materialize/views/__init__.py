@@ -39,7 +39,7 @@ def _matches(event_type: str, prefixes: tuple[str, ...]) -> bool:
 
 class ViewsMaterializer:
     name = "views"
-    version = 3  # 2: code.call holds one caller's callees; 3: `new X` is looked up as X
+    version = 4  # 2: code.call holds one caller's callees; 3, 4: callee_name of `new X`, `a->b`
     incremental = True
 
     def __init__(self) -> None:

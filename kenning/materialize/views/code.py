@@ -43,16 +43,22 @@ def _import_rows(e: StoredEvent) -> list[tuple[Any, ...]]:
              d.get("alias"), d.get("line"), d.get("language"))]
 
 
-def _callee_name(callee: str) -> str:
+def dotted(name: str) -> str:
+    """A callee or qualified name with every member separator a dot: `geo::Shape::unit`,
+    `$handler->handle` (PHP, and C's `p->f`)."""
+    return name.replace("::", ".").replace("->", ".")
+
+
+def callee_name(callee: str) -> str:
     """What a call is looked up by: `self.conn.execute` -> `execute`, `new Map` -> `Map`."""
-    return callee.removeprefix("new ").replace("::", ".").rsplit(".", 1)[-1]
+    return dotted(callee.removeprefix("new ")).rsplit(".", 1)[-1]
 
 
 def _call_rows(e: StoredEvent) -> list[tuple[Any, ...]]:
     """A row per call site: the event holds one caller's callees, each with its lines."""
     d = e.data
     caller, language = d["caller"], d.get("language")
-    return [(e.event_id, e.source_file, caller, call["callee"], _callee_name(call["callee"]),
+    return [(e.event_id, e.source_file, caller, call["callee"], callee_name(call["callee"]),
              line, language)
             for call in d["calls"] for line in call["lines"]]
 

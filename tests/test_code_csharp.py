@@ -200,3 +200,10 @@ def test_doc_comments_are_triple_slash_only_and_adjacent() -> None:
 def test_language_by_extension() -> None:
     assert language_of("src/X.cs", extension_map()) == "csharp"
     assert language_of("src/X.CS", extension_map()) == "csharp"
+
+
+def test_a_params_array_is_one_parameter() -> None:
+    facts, _ = facts_of(b"class A { T Pick<T>(T first, params T[] rest) => first; "
+                        b"int M(int a /* why */, [In] ref int b) => a; }")
+    found = {p["name"]: p["parameters"] for t, _, p in facts if t == "code.function"}
+    assert found == {"Pick": ["T first", "params T[] rest"], "M": ["int a", "[In] ref int b"]}

@@ -58,6 +58,20 @@ class CSharp(Syntax):
         doc = super().docstring(node, src)
         return _xml_text(doc) or None if doc else None
 
+    def parameter_texts(self, params: Node, src: bytes) -> list[str]:
+        """Split at the commas: the grammar puts `params T[] rest` in the list as two nodes."""
+        out: list[str] = []
+        start = end = None
+        for child in params.children:
+            if child.type in (",", ")"):
+                if start is not None and end is not None:
+                    out.append(squash(src[start:end].decode("utf-8", "replace"), 200))
+                start = end = None
+            elif child.type != "(" and child.type not in self.comment_types:
+                start = child.start_byte if start is None else start
+                end = child.end_byte
+        return out
+
     def return_type(self, fn: Node, src: bytes) -> str | None:
         node = fn.child_by_field_name("returns") or fn.child_by_field_name("type")
         return squash(text(node, src)) or None if node else None

@@ -397,10 +397,7 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
         body = lang.body(fn)
         params = lang.parameters(fn)
         signature = _signature(lang, node, body, src)
-        parameters = [" ".join(src[p.start_byte:p.end_byte].decode("utf-8", "replace")
-                               .split())[:200]
-                      for p in params.named_children
-                      if p.type not in lang.comment_types] if params else []
+        parameters = lang.parameter_texts(params, src) if params else []
         return_type = lang.return_type(fn, src)
         docstring = lang.docstring(node, src)
         decorators = lang.decorators(node, src)

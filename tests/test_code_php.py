@@ -104,7 +104,8 @@ DETAILS: list[tuple[str, str, dict[str, Any]]] = [
     ("code.type", "App.Shapes.Logs", {"kind": "trait", "members": ["lines", "log"]}),
     ("code.type", "App.Shapes.Suit", {"kind": "enum", "members": ["Hearts", "Spades"]}),
     ("code.constant", "App.Shapes.Suit.Hearts", {"value": "'H'", "container": "App.Shapes.Suit"}),
-    ("code.constant", "App.Shapes.DEBUG", {"line": 14, "container": "App.Shapes"}),
+    ("code.constant", "App.Shapes.DEBUG", {"line": 14, "container": "App.Shapes",
+                                           "value": "false"}),  # define()'s second argument
     ("code.constant", "App.Shapes.VERSION", {"value": "'1.0'"}),  # `const X = v`: no field name
     ("code.constant", "App.Shapes.Circle.SIDES", {"value": "0"}),
     ("code.member", "App.Shapes.Circle.count", {"member_kind": "field", "type": "int"}),

@@ -441,7 +441,7 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
     if type_node is None and node.parent is not None and kind in ("constant", "field"):
         type_node = node.parent.child_by_field_name("type")  # `int x = 1, y;` declarators
     if kind == "constant":
-        value = _constant_value(node)
+        value = lang.constant_value(node)
         payload = {**base, "value": squash(text(value, src), 200) if value else None,
                    "type": squash(text(type_node, src).lstrip(":").strip(), 200) or None,
                    "line": base["start_line"]}
@@ -451,20 +451,6 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
                    "type": squash(text(type_node, src).lstrip(":").strip(), 200) or None}
         return [["code.member", item.qualified, payload]]
     return []  # namespaces and impl blocks only qualify what they hold
-
-
-def _constant_value(node: Node) -> Node | None:
-    value = node.child_by_field_name("value") or node.child_by_field_name("right")
-    if value is not None:
-        return value
-    declarator = node.child_by_field_name("declarator")  # C++ `constexpr int k = 4;`
-    if declarator is not None:
-        return declarator.child_by_field_name("value")
-    children = node.children  # C#, PHP: `X = v` with no field name: what follows "="
-    for before, after in zip(children, children[1:], strict=False):
-        if before.type == "=":
-            return after
-    return None
 
 
 def _calls(c: _Compiled, calls: list[_Call], src: bytes,

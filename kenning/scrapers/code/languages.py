@@ -43,6 +43,7 @@ class Language(Protocol):
     def function_node(self, node: Node) -> Node: ...
     def parameters(self, fn: Node) -> Node | None: ...
     def parameter_texts(self, params: Node, src: bytes) -> list[str]: ...
+    def constant_value(self, node: Node) -> Node | None: ...
     def body(self, node: Node) -> Node | None: ...
     def return_type(self, fn: Node, src: bytes) -> str | None: ...
     def docstring(self, node: Node, src: bytes) -> str | None: ...
@@ -114,6 +115,19 @@ class Syntax:
 
     def body(self, node: Node) -> Node | None:
         return node.child_by_field_name("body")
+
+    def constant_value(self, node: Node) -> Node | None:
+        value = node.child_by_field_name("value") or node.child_by_field_name("right")
+        if value is not None:
+            return value
+        declarator = node.child_by_field_name("declarator")  # C++ `constexpr int k = 4;`
+        if declarator is not None:
+            return declarator.child_by_field_name("value")
+        children = node.children  # C#, PHP: `X = v` with no field name: what follows "="
+        for before, after in zip(children, children[1:], strict=False):
+            if before.type == "=":
+                return after
+        return None
 
     def return_type(self, fn: Node, src: bytes) -> str | None:
         node = fn.child_by_field_name("return_type")

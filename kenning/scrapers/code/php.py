@@ -38,6 +38,14 @@ class Php(Syntax):
             return kind if len(spaces) == 1 else None
         return kind
 
+    def constant_value(self, node: Node) -> Node | None:
+        if node.type == "function_call_expression":  # define('X', value)
+            args = node.child_by_field_name("arguments")
+            values = [a for a in args.named_children if a.type == "argument"] if args else []
+            return values[1].named_child(0) if len(values) > 1 \
+                and values[1].named_child_count else None
+        return super().constant_value(node)
+
     def is_doc_comment(self, comment: str) -> bool:
         return comment.startswith("/**")
 

@@ -128,3 +128,10 @@ def test_half_life_must_be_sensible() -> None:
     with pytest.raises(ValueError):
         decay.rate(-1.0)
     assert decay.epoch("1970-01-02T00:00:00Z") == DAY
+
+
+@given(st.integers(0, 4_102_444_799))  # 1970 .. 2099
+def test_epoch_reads_the_eventlog_timestamp_back(seconds: int) -> None:
+    from kenning.events import utc_timestamp
+
+    assert decay.epoch(utc_timestamp(seconds)) == seconds

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import calendar
 import math
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,8 +35,11 @@ MIN_HALF_LIFE_DAYS = 1.0 / 24  # an hour; below that the exact integers grow nee
 
 
 def epoch(timestamp: str) -> int:
-    """Seconds since the epoch of an eventlog timestamp `YYYY-MM-DDTHH:MM:SSZ`."""
-    return calendar.timegm(time.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ"))
+    """Seconds since the epoch of an eventlog timestamp `YYYY-MM-DDTHH:MM:SSZ`. Sliced,
+    as the format is fixed-width: `time.strptime` was a third of a signals rebuild."""
+    return calendar.timegm((int(timestamp[0:4]), int(timestamp[5:7]), int(timestamp[8:10]),
+                            int(timestamp[11:13]), int(timestamp[14:16]),
+                            int(timestamp[17:19])))
 
 
 def rate(half_life: float) -> float:

@@ -179,16 +179,20 @@ def _fold(conn: apsw.Connection, rows: list[Contribution], sign: int, half_life:
     by_key: dict[tuple[str, str, str], list[Contribution]] = {}
     for r in rows:
         by_key.setdefault(r[:3], []).append(r)
-    for key, group in sorted(by_key.items()):
-        row = conn.execute("SELECT events, total, first_time, last_time, accumulator "
-                           f"FROM signals WHERE {_KEY}", key).fetchone()
+    keys = sorted(by_key)
+    stored = _stored(conn, keys)
+    gone: list[tuple[str, str, str]] = []
+    kept: list[tuple[Any, ...]] = []
+    for key in keys:
+        group = by_key[key]
+        row = stored.get(key)
         events, total, first, last, acc = (
             (row[0], row[1], row[2], row[3], decay.decode(row[4])) if row else (0, 0, "", "", 0))
         events += sign * len(group)
         total += sign * sum(r[5] for r in group)
         acc += sign * sum(decay.term(decay.epoch(r[4]), r[5], half_life) for r in group)
         if events <= 0:
-            conn.execute(f"DELETE FROM signals WHERE {_KEY}", key)
+            gone.append(key)
             continue
         if sign > 0:
             first = min(first or group[0][4], min(r[4] for r in group))
@@ -197,8 +201,28 @@ def _fold(conn: apsw.Connection, rows: list[Contribution], sign: int, half_life:
             first, last = _one(conn, "SELECT min(timestamp), max(timestamp) FROM "
                                f"signal_events WHERE {_KEY}", key)
         score = decay.value(acc, decay.epoch(last), half_life)
-        conn.execute("INSERT OR REPLACE INTO signals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (*key, events, total, first, last, decay.encode(acc), score))
+        kept.append((*key, events, total, first, last, decay.encode(acc), score))
+    conn.executemany(f"DELETE FROM signals WHERE {_KEY}", gone)
+    conn.executemany("INSERT OR REPLACE INTO signals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", kept)
+
+
+_KEYS_PER_QUERY = 300  # 900 bound values, well under SQLite's limit
+
+
+def _stored(conn: apsw.Connection, keys: list[tuple[str, str, str]]
+            ) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+    """The signals rows of these keys, a few hundred keys per query (one query per key
+    was most of a rebuild's time in SQLite)."""
+    found: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start:start + _KEYS_PER_QUERY]
+        values = ", ".join(["(?, ?, ?)"] * len(chunk))
+        for row in conn.execute(
+                "SELECT entity_kind, entity, signal, events, total, first_time, last_time, "
+                "accumulator FROM signals WHERE (entity_kind, entity, signal) IN "
+                f"(VALUES {values})", [part for key in chunk for part in key]):
+            found[(row[0], row[1], row[2])] = tuple(row[3:])
+    return found
 
 
 def window_start(reference: str, days: int) -> str:
@@ -244,4 +268,7 @@ def _bump(conn: apsw.Connection, rows: Sequence[Any], days: int, sign: int) -> N
         "INSERT INTO signal_windows VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
         "events = events + excluded.events, total = total + excluded.total",
         [(*k, days, sign * n, sign * w) for k, (n, w) in sorted(counts.items())])
-    conn.execute("DELETE FROM signal_windows WHERE events = 0")
+    if sign < 0:  # only a subtraction empties a window row
+        conn.executemany("DELETE FROM signal_windows WHERE entity_kind = ? AND entity = ? "
+                         "AND signal = ? AND window_days = ? AND events = 0",
+                         [(*k, days) for k in sorted(counts)])

@@ -10,12 +10,12 @@ A batch materializer is rebuilt whenever any of its inputs changed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import apsw
+import orjson
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class StoredEvent:
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> StoredEvent:
         event_id, event_type, timestamp, source_id, source_file, data = row
-        return cls(event_id, event_type, timestamp, source_id, source_file, json.loads(data))
+        # orjson wrote it (events.canonical_json) and reads it back 3x faster than json
+        return cls(event_id, event_type, timestamp, source_id, source_file, orjson.loads(data))
 
 
 EVENT_COLUMNS = "event_id, event_type, timestamp, source_id, source_file, data"

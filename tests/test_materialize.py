@@ -29,6 +29,7 @@ class Dummy:
     version = 1
     consumes = ("git.commit",)
     incremental = True
+    index_after_rebuild = False
     fold_removals = True
     fail_on_add = False
     calls: list[str] = []
@@ -39,9 +40,11 @@ class Dummy:
     def create(self, conn: apsw.Connection, params: Params) -> None:
         Dummy.calls.append("create")
         conn.execute("CREATE TABLE dummy(event_id TEXT PRIMARY KEY, subject TEXT)")
+        conn.execute("CREATE INDEX dummy_subject ON dummy(subject)")
 
     def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
-        Dummy.calls.append(f"add {len(events)}")
+        indexed = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'dummy_subject'")
+        Dummy.calls.append(f"add {len(events)}" + ("" if indexed.fetchone()[0] else " unindexed"))
         conn.executemany("INSERT INTO dummy VALUES (?, ?)",
                          [(e.event_id, e.data["subject"]) for e in events])
         if Dummy.fail_on_add:
@@ -74,6 +77,7 @@ def dummy(monkeypatch: pytest.MonkeyPatch) -> type[Dummy]:
     monkeypatch.setattr(Dummy, "calls", [])
     monkeypatch.setattr(Dummy, "fold_removals", True)
     monkeypatch.setattr(Dummy, "fail_on_add", False)
+    monkeypatch.setattr(Dummy, "index_after_rebuild", False)
     return Dummy
 
 
@@ -114,6 +118,21 @@ def test_first_run_builds_then_catches_up(tmp_path: Path, dummy: type[Dummy]) ->
     conn = database.connect(db, create=False)
     # the journal keeps only its newest row once everything has folded it
     assert conn.execute("SELECT count(*) FROM eventlog_changes").fetchone()[0] == 1
+
+
+def test_indexes_come_after_a_rebuilds_rows_when_the_materializer_allows(
+        tmp_path: Path, dummy: type[Dummy]) -> None:
+    r = linear_repo(tmp_path / "repo")
+    db = tmp_path / "k.db"
+    dummy.index_after_rebuild = True
+    update(GitRepo.discover(r.path), db, recipe=test_recipe())
+    assert dummy.calls == ["create", "add 3 unindexed"]  # built without its index ...
+    conn = database.connect(db, create=False)
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'dummy_subject'").fetchone()
+    assert sql == "CREATE INDEX dummy_subject ON dummy(subject)"  # ... which is back after
+    r.commit("Commit 3", "2024-01-10T10:00:00+00:00", {"x.txt": "x\n"})
+    update(GitRepo.discover(r.path), db, recipe=test_recipe())
+    assert dummy.calls[-1] == "add 1"  # catching up keeps the index
 
 
 def test_version_change_forces_rebuild(tmp_path: Path, dummy: type[Dummy],

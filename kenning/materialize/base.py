@@ -46,6 +46,9 @@ class Materializer(Protocol):
     version: int  # bump when the code changes what the tables hold: forces a rebuild
     consumes: tuple[str, ...]  # event type prefixes, e.g. ("git.commit", "session.")
     incremental: bool  # False: batch, rebuilt from the whole log when its inputs change
+    # True when add() never reads its own tables' indexes: a rebuild then creates them
+    # after loading the rows, which is faster than updating them row by row
+    index_after_rebuild: bool
 
     def tables(self) -> tuple[str, ...]:
         """Every table (and view) it owns; dropped on rebuild."""

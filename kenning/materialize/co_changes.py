@@ -216,6 +216,7 @@ class CoChangesMaterializer:
     version = 1
     consumes = ("git.commit",)
     incremental = True
+    index_after_rebuild = False
 
     def tables(self) -> tuple[str, ...]:
         return ("co_change_revisions", "co_change_renames", "co_change_files",

@@ -58,6 +58,7 @@ class EmbeddingsMaterializer:
     name = "embeddings"
     version = 1
     incremental = True
+    index_after_rebuild = False
     consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
 
     def __init__(self) -> None:

@@ -206,6 +206,8 @@ def _rebuild_together(conn: apsw.Connection, rebuilds: list[tuple[Materializer, 
         m.create(conn, params)
         results.append(RunResult(m.name, "rebuilt", reason,
                                  seconds=time.monotonic() - started))
+    deferred = [_take_indexes(conn, m.tables()) if m.index_after_rebuild else []
+                for m, _, _ in rebuilds]
     consumes = sorted({p for m, _, _ in rebuilds for p in m.consumes})
     for chunk in _log_events(conn, consumes):
         for (m, params, _), result in zip(rebuilds, results, strict=True):
@@ -216,9 +218,25 @@ def _rebuild_together(conn: apsw.Connection, rebuilds: list[tuple[Materializer, 
                 m.add(conn, mine, params)
                 result.seconds += time.monotonic() - started
                 result.added += len(mine)
+    for indexes, result in zip(deferred, results, strict=True):
+        started = time.monotonic()
+        for sql in indexes:
+            conn.execute(sql)
+        result.seconds += time.monotonic() - started
     for m, params, _ in rebuilds:
         _save_state(conn, m, params, head)
     return results
+
+
+def _take_indexes(conn: apsw.Connection, tables: Sequence[str]) -> list[str]:
+    """Drop the indexes created on these tables; their SQL, to create them again."""
+    marks = ", ".join("?" * len(tables))
+    found = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks}) ORDER BY name", list(tables)).fetchall()
+    for name, _ in found:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [str(sql) for _, sql in found]
 
 
 def _drop_tables(conn: apsw.Connection, names: Sequence[str]) -> None:

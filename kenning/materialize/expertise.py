@@ -82,6 +82,7 @@ class ExpertiseMaterializer:
     version = 1
     consumes = ("git.commit",)
     incremental = True
+    index_after_rebuild = False
 
     def tables(self) -> tuple[str, ...]:
         return ("expertise_touches", "expertise_renames", "expertise_authorship",

@@ -80,6 +80,7 @@ class FtsMaterializer:
     name = "fts"
     version = 1
     incremental = True
+    index_after_rebuild = False
     consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
 
     def tables(self) -> tuple[str, ...]:

@@ -81,6 +81,7 @@ class SignalsMaterializer:
     version = 1
     consumes = ("git.commit", "code.")
     incremental = True
+    index_after_rebuild = False
 
     def tables(self) -> tuple[str, ...]:
         return ("signal_events", "signal_meta", "signals", "signal_windows", "signal_scores",

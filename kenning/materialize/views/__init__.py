@@ -41,6 +41,7 @@ class ViewsMaterializer:
     name = "views"
     version = 4  # 2: code.call holds one caller's callees; 3, 4: callee_name of `new X`, `a->b`
     incremental = True
+    index_after_rebuild = True
 
     def __init__(self) -> None:
         self.views = table_views()

@@ -24,6 +24,7 @@ is read at any later time `at` with `decayed` (or `sql_decayed` inside SQL).
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ FRACTION_BITS = 64  # bits kept below each term's leading power of two
 MIN_HALF_LIFE_DAYS = 1.0 / 24  # an hour; below that the exact integers grow needlessly large
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a commit's many contributions share its time
 def epoch(timestamp: str) -> int:
     """Seconds since the epoch of an eventlog timestamp `YYYY-MM-DDTHH:MM:SSZ`. Sliced,
     as the format is fixed-width: `time.strptime` was a third of a signals rebuild."""

@@ -45,9 +45,10 @@ def callers(conn: apsw.Connection, name: str, *, path: str | None = None,
             limit: int | None = None) -> list[dict[str, Any]]:
     """Every call site of `name`: a bare name matches the callee's last part (`execute`
     finds `conn.execute`), a dotted one the callee's end (`conn.execute` finds
-    `self.conn.execute`, not `other.execute`)."""
+    `self.conn.execute`, not `other.execute`; `handler.handle` finds PHP's
+    `$handler->handle`)."""
     _require(conn, "calls")
-    wanted = dotted(name)
+    wanted = _plain(name)
     last = callee_name(name)
     extra, params = _where_path(path)
     rows = conn.execute(
@@ -57,6 +58,11 @@ def callers(conn: apsw.Connection, name: str, *, path: str | None = None,
     found = [{"path": p, "line": line, "caller": caller, "callee": callee,
               "language": language}
              for p, line, caller, callee, language in rows
-             if "." not in wanted or dotted(callee) == wanted
-             or dotted(callee).endswith("." + wanted)]
+             if "." not in wanted or _plain(callee) == wanted
+             or _plain(callee).endswith("." + wanted)]
     return found[:limit] if limit is not None else found
+
+
+def _plain(name: str) -> str:
+    """Dotted, without PHP's `$`: `$handler->handle` and `handler.handle` are one."""
+    return ".".join(part.lstrip("$") for part in dotted(name).split("."))

@@ -100,6 +100,11 @@ def test_callers_by_name_or_the_end_of_the_callee() -> None:
     assert callers(conn, "path.join") == callers(conn, "os.path.join") == callers(conn, "join")[1:]
     assert callers(conn, "s.path.join") == []  # the end of the callee, part by part
     assert [d["caller"] for d in callers(conn, "ToUpper", path="src/*.go")] == ["Point.Area"]
+    php = apsw.Connection(":memory:")
+    php.execute(next(v.ddl for v in VIEWS if v.table == "calls"))
+    php.execute("INSERT INTO calls VALUES ('e', 'a.php', 'A.run', '$handler->handle', "
+                "'handle', 3, 'php')")
+    assert [d["line"] for d in callers(php, "handler.handle")] == [3]  # PHP's $ and ->
     constructed = [(d["caller"], d["callee"]) for d in callers(conn, "Counter")]
     assert constructed == [("Counter.create", "new Counter")]  # `new X` calls X
 

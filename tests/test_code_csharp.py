@@ -7,14 +7,13 @@ namespaces), then the shapes one valid fixture cannot hold.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kenning.scrapers.code.extract import decode_facts, extract
 from kenning.scrapers.code.languages import extension_map, language_of
+from tests.code_facts import Fact, facts_of, lines, summary
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "code" / "sample.cs"
 
@@ -64,23 +63,19 @@ EXPECTED = """
 """
 
 
-def facts_of(src: bytes) -> tuple[list[tuple[str, str, dict[str, Any]]], bool]:
-    out, partial = extract("csharp", src)
-    return [(t, k, json.loads(data)) for t, k, data in decode_facts(out)], partial
+def csharp(src: bytes) -> tuple[list[Fact], bool]:
+    return facts_of("csharp", src)
 
 
 def test_every_fact_of_the_fixture() -> None:
-    facts, partial = facts_of(FIXTURE.read_bytes())
+    facts, partial = csharp(FIXTURE.read_bytes())
     assert not partial
-    got = [f"{event_type[5:]} {key}" + (" -> " + ", ".join(c["callee"] for c in p["calls"])
-                                         if event_type == "code.call" else "")
-           for event_type, key, p in facts]
-    assert got == [line.strip() for line in EXPECTED.strip().splitlines()]
+    assert summary(facts) == lines(EXPECTED)
     assert all(p["language"] == "csharp" for _, _, p in facts)
 
 
 def find(event_type: str, key: str) -> dict[str, Any]:
-    facts, _ = facts_of(FIXTURE.read_bytes())
+    facts, _ = csharp(FIXTURE.read_bytes())
     (found,) = [p for t, k, p in facts if t == event_type and k == key]
     return found
 
@@ -161,7 +156,7 @@ namespace Outer.Mid
     class Top { }
 }
 """
-    facts, partial = facts_of(src)
+    facts, partial = csharp(src)
     assert not partial
     assert [(t, k) for t, k, _ in facts] == [
         ("code.type", "Outer.Mid.Inner.Widget"),
@@ -192,7 +187,7 @@ def test_doc_comments_are_triple_slash_only_and_adjacent() -> None:
     void H() { }
 }
 """
-    facts, _ = facts_of(src)
+    facts, _ = csharp(src)
     docs = {p["name"]: p["docstring"] for t, _, p in facts if t == "code.function"}
     assert docs == {"F": None, "G": None, "H": None}
 
@@ -203,7 +198,7 @@ def test_language_by_extension() -> None:
 
 
 def test_a_params_array_is_one_parameter() -> None:
-    facts, _ = facts_of(b"class A { T Pick<T>(T first, params T[] rest) => first; "
+    facts, _ = csharp(b"class A { T Pick<T>(T first, params T[] rest) => first; "
                         b"int M(int a /* why */, [In] ref int b) => a; }")
     found = {p["name"]: p["parameters"] for t, _, p in facts if t == "code.function"}
     assert found == {"Pick": ["T first", "params T[] rest"], "M": ["int a", "[In] ref int b"]}

@@ -16,6 +16,7 @@ import pytest
 
 from kenning.scrapers.code.extract import decode_facts, extract
 from kenning.scrapers.code.languages import extension_map, language_of
+from tests.code_facts import Fact, facts_of, lines, summary
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "code"
 
@@ -278,19 +279,15 @@ EXPECTED = {
 }
 
 
-def facts_of(language: str) -> tuple[list[list[Any]], bool]:
-    out, partial = extract(language, (FIXTURES / FILES[language]).read_bytes())
-    return [[t, k, json.loads(data)] for t, k, data in decode_facts(out)], partial
+def fixture_facts(language: str) -> tuple[list[Fact], bool]:
+    return facts_of(language, (FIXTURES / FILES[language]).read_bytes())
 
 
 @pytest.mark.parametrize("language", sorted(FILES))
 def test_every_fact_of_the_fixture(language: str) -> None:
-    facts, partial = facts_of(language)
+    facts, partial = fixture_facts(language)
     assert not partial
-    got = [f"{event_type[5:]} {key}" + (" -> " + ", ".join(c["callee"] for c in p["calls"])
-                                         if event_type == "code.call" else "")
-           for event_type, key, p in facts]
-    assert got == [line.strip() for line in EXPECTED[language].strip().splitlines()]
+    assert summary(facts) == lines(EXPECTED[language])
     assert all(p["language"] == language for _, _, p in facts)
 
 
@@ -305,7 +302,7 @@ def test_language_by_extension() -> None:
 
 
 def find(language: str, event_type: str, key: str, nth: int = 0) -> dict[str, Any]:
-    facts, _ = facts_of(language)
+    facts, _ = fixture_facts(language)
     wanted = f"{key}#{nth + 1}" if nth else key  # a repeat's key carries its ordinal
     (found,) = [p for t, k, p in facts if t == event_type and k == wanted]
     return found

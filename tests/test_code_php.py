@@ -4,14 +4,13 @@ easy to get wrong, and the shapes the fixture cannot hold in one valid file
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kenning.scrapers.code.extract import decode_facts, extract
 from kenning.scrapers.code.languages import extension_map, language_of
+from tests.code_facts import Fact, facts_of, lines, summary
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "code" / "sample.php"
 
@@ -53,21 +52,14 @@ EXPECTED = """
 """
 
 
-def facts(src: bytes) -> tuple[list[list[Any]], bool]:
-    out, partial = extract("php", src)
-    return [[t, k, json.loads(data)] for t, k, data in decode_facts(out)], partial
-
-
-def summary(found: list[list[Any]]) -> list[str]:
-    return [f"{t[5:]} {k}" + (" -> " + ", ".join(c["callee"] for c in p["calls"])
-                              if t == "code.call" else "")
-            for t, k, p in found]
+def facts(src: bytes) -> tuple[list[Fact], bool]:
+    return facts_of("php", src)
 
 
 def test_every_fact_of_the_fixture() -> None:
     found, partial = facts(FIXTURE.read_bytes())
     assert not partial
-    assert summary(found) == [line.strip() for line in EXPECTED.strip().splitlines()]
+    assert summary(found) == lines(EXPECTED)
     assert all(p["language"] == "php" for _, _, p in found)
 
 

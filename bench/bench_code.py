@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kenning.gitrepo import GitRepo
+from kenning.repository.gitrepo import GitRepo
 from kenning.scrapers.base import History, ScrapeContext, ScrapeOptions
 
 

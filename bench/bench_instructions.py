@@ -56,7 +56,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_code import _files
 
-    from kenning.gitrepo import GitRepo
+    from kenning.repository.gitrepo import GitRepo
 
     repo = GitRepo.discover(Path(args.repo))
     files = _files(repo, repo.head() or "", {"python"})[::args.every]

@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kenning.api.pipeline import update  # noqa: E402
 from kenning.eventlog import database  # noqa: E402
-from kenning.gitrepo import GitRepo  # noqa: E402
 from kenning.materialize.engine import materialize  # noqa: E402
-from kenning.pipeline import update  # noqa: E402
 from kenning.recipes import Recipe, default_recipe  # noqa: E402
+from kenning.repository.gitrepo import GitRepo  # noqa: E402
 
 WORK = Path(__file__).resolve().parent / ".work"
 GIT_ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,

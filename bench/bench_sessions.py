@@ -35,9 +35,9 @@ from markdown_it import MarkdownIt
 
 from fixtures.builder import RepoBuilder
 from kenning.eventlog import database
-from kenning.gitrepo import GitRepo
-from kenning.scrape import scrape
+from kenning.repository.gitrepo import GitRepo
 from kenning.scrapers.base import ScrapeOptions
+from kenning.scrapers.engine import scrape
 from kenning.scrapers.sessions import session_events
 
 WORDS = [

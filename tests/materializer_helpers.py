@@ -9,9 +9,9 @@ from typing import Any
 import apsw
 
 from fixtures import cochange
-from kenning.gitrepo import GitRepo
 from kenning.materialize.base import EVENT_COLUMNS, Materializer, StoredEvent
-from kenning.scrape import scrape
+from kenning.repository.gitrepo import GitRepo
+from kenning.scrapers.engine import scrape
 
 
 def cochange_log(root: Path) -> list[StoredEvent]:

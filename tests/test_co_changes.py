@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures import cochange
-from kenning.gitrepo import GitRepo
 from kenning.materialize.base import StoredEvent
 from kenning.materialize.co_changes import CoChangesMaterializer
-from kenning.scrape import scrape
+from kenning.repository.gitrepo import GitRepo
+from kenning.scrapers.engine import scrape
 from tests import materializer_helpers as helpers
 from tests.materializer_helpers import build_shuffled, cochange_log
 

@@ -493,7 +493,7 @@ def test_syntax_errors_yield_what_parses() -> None:
 
 
 def test_payloads_are_canonical_json() -> None:
-    from kenning.events import canonical_json
+    from kenning.eventlog.events import canonical_json
 
     for language in FILES:
         out, _ = extract(language, (FIXTURES / FILES[language]).read_bytes())

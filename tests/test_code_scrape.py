@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from fixtures.builder import RepoBuilder
-from kenning import scrape as engine
 from kenning.eventlog import database
-from kenning.gitrepo import GitRepo
-from kenning.scrapers import code
+from kenning.repository.gitrepo import GitRepo
+from kenning.scrapers import code, engine
 from kenning.scrapers.base import ScrapeOptions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "code"

@@ -8,12 +8,12 @@ from pathlib import Path
 import apsw
 import pytest
 
-from kenning.code_lookup import callers, definitions
 from kenning.errors import KenningError
 from kenning.materialize.base import StoredEvent
 from kenning.materialize.views.code import VIEWS, callee_name
 from kenning.scrapers.code import file_events
 from kenning.scrapers.code.extract import extract
+from kenning.scry.code_lookup import callers, definitions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "code"
 

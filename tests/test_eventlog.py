@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from kenning.eventlog import database
 from kenning.eventlog.digest import digest
+from kenning.eventlog.events import Event, canonical_json, make_event, utc_timestamp
 from kenning.eventlog.store import EventStore
-from kenning.events import Event, canonical_json, make_event, utc_timestamp
 
 
 def test_canonical_json_sorts_keys_and_drops_whitespace() -> None:

@@ -12,9 +12,9 @@ import pytest
 
 from kenning.eventlog import database
 from kenning.eventlog.digest import rows
-from kenning.events import Event, canonical_json
-from kenning.gitrepo import GitRepo
-from kenning.scrape import scrape
+from kenning.eventlog.events import Event, canonical_json
+from kenning.repository.gitrepo import GitRepo
+from kenning.scrapers.engine import scrape
 from tests.conftest import ROOT, Runner
 from tests.test_time_travel import build_project
 

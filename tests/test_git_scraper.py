@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from kenning.eventlog import database
-from kenning.gitrepo import GitRepo
-from kenning.scrape import scrape
+from kenning.repository.gitrepo import GitRepo
+from kenning.scrapers.engine import scrape
 
 
 def _events(db: Path, event_type: str) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -19,8 +19,8 @@ from fixtures import synthetic
 from fixtures.builder import ALICE, BOB, CAROL, RepoBuilder
 from kenning.eventlog import database
 from kenning.eventlog.digest import digest
-from kenning.gitrepo import GitRepo
-from kenning.scrape import scrape
+from kenning.repository.gitrepo import GitRepo
+from kenning.scrapers.engine import scrape
 from tests.conftest import ROOT
 
 

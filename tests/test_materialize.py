@@ -12,14 +12,14 @@ import apsw
 import pytest
 
 from fixtures.builder import RepoBuilder
+from kenning.api.pipeline import update
 from kenning.eventlog import database
-from kenning.gitrepo import GitRepo
 from kenning.materialize import registry
 from kenning.materialize.base import Params, StoredEvent
 from kenning.materialize.engine import freshness, materialize
 from kenning.materialize.fts import FtsMaterializer
-from kenning.pipeline import update
 from kenning.recipes import Recipe, default_recipe
+from kenning.repository.gitrepo import GitRepo
 
 
 class Dummy:

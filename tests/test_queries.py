@@ -9,12 +9,12 @@ import apsw
 import pytest
 
 from fixtures import cochange
-from kenning import queries
 from kenning.eventlog import database
+from kenning.eventlog.events import make_event
 from kenning.eventlog.store import EventStore
-from kenning.events import make_event
-from kenning.gitrepo import GitRepo
-from kenning.scrape import scrape
+from kenning.repository.gitrepo import GitRepo
+from kenning.scrapers.engine import scrape
+from kenning.scry import queries
 
 D = "2024-03-{:02d}T12:00:00Z".format
 KEEP = "Keep a.py and lib/e.py separate."  # names a path, and a path renamed later

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.sessions import note
-from kenning.events import Event
+from kenning.eventlog.events import Event
 from kenning.scrapers.sessions import MAX_BYTES, session_events
 
 COMMIT_TIME = "2024-03-08T18:00:00Z"

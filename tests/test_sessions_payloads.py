@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from fixtures.sessions import NOTES, note
-from kenning.events import canonical_json, make_event
+from kenning.eventlog.events import canonical_json, make_event
 from kenning.scrapers import sessions_parse
 from kenning.scrapers.sessions import session_events
 from kenning.scrapers.sessions_parse import ParsedSession

@@ -16,9 +16,9 @@ from fixtures import sessions as session_fixture
 from fixtures.builder import RepoBuilder
 from kenning.eventlog import database
 from kenning.eventlog.digest import digest
-from kenning.gitrepo import GitRepo
-from kenning.scrape import ScrapeResult, scrape
+from kenning.repository.gitrepo import GitRepo
 from kenning.scrapers.base import ScrapeOptions
+from kenning.scrapers.engine import ScrapeResult, scrape
 from kenning.scrapers.versions import VERSIONS
 from tests.conftest import Runner
 

@@ -8,10 +8,10 @@ import apsw
 
 from fixtures import sessions as session_fixture
 from kenning.eventlog import database
-from kenning.gitrepo import GitRepo
 from kenning.materialize.base import EVENT_COLUMNS, StoredEvent
 from kenning.materialize.views.sessions import VIEWS
-from kenning.scrape import scrape
+from kenning.repository.gitrepo import GitRepo
+from kenning.scrapers.engine import scrape
 
 
 def _materialize(tmp_path: Path) -> apsw.Connection:

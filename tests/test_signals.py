@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kenning.events import make_event
+from kenning.eventlog.events import make_event
 from kenning.materialize import decay
 from kenning.materialize.base import StoredEvent
 from kenning.materialize.signals import SignalsMaterializer

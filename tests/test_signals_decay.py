@@ -132,6 +132,6 @@ def test_half_life_must_be_sensible() -> None:
 
 @given(st.integers(0, 4_102_444_799))  # 1970 .. 2099
 def test_epoch_reads_the_eventlog_timestamp_back(seconds: int) -> None:
-    from kenning.events import utc_timestamp
+    from kenning.eventlog.events import utc_timestamp
 
     assert decay.epoch(utc_timestamp(seconds)) == seconds

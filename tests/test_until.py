@@ -9,9 +9,9 @@ import pytest
 
 from kenning.eventlog import database
 from kenning.eventlog.digest import rows
-from kenning.gitrepo import GitRepo
-from kenning.scrape import scrape
-from kenning.timespec import parse_time
+from kenning.repository.gitrepo import GitRepo
+from kenning.repository.timespec import parse_time
+from kenning.scrapers.engine import scrape
 
 
 def _canonical(db: Path, cutoff: str | None = None) -> list[str]:

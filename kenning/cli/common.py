@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from kenning.gitrepo import GitRepo
+from kenning.repository.gitrepo import GitRepo
 
 DEFAULT_DB = Path(".kenning") / "kenning.db"
 

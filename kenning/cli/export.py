@@ -28,8 +28,8 @@ def export_command(
 
       kenning export --format parquet --output events.parquet
     """
+    from kenning.api.export import export
     from kenning.eventlog import database
-    from kenning.export import export
 
     conn = database.connect(resolve_db(db, repo), create=False)
     try:

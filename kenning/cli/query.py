@@ -43,7 +43,7 @@ def decisions_context_command(
 
       kenning query decisions-context --days 7 --limit 10
     """
-    from kenning import queries
+    from kenning.scry import queries
 
     results = _run(db, repo, lambda c: queries.decisions_context(c, days=days, limit=limit))
     if as_json:
@@ -67,7 +67,7 @@ def collaboration_command(
 
       kenning query collaboration --limit 20 --json
     """
-    from kenning import queries
+    from kenning.scry import queries
 
     results = _run(db, repo, lambda c: queries.collaboration(c, limit=limit))
     if as_json:
@@ -91,7 +91,7 @@ def decision_impact_command(
 
       kenning query decision-impact --days 14 --json
     """
-    from kenning import queries
+    from kenning.scry import queries
 
     results = _run(db, repo, lambda c: queries.decision_impact(c, days=days, limit=limit))
     if as_json:
@@ -121,7 +121,7 @@ def definitions_command(
 
       kenning query definitions Session.execute
     """
-    from kenning import code_lookup
+    from kenning.scry import code_lookup
 
     results = _run(db, repo, lambda c: code_lookup.definitions(c, name, path=path,
                                                               limit=limit))
@@ -147,7 +147,7 @@ def callers_command(
 
       kenning query callers execute --path 'lib/*' --limit 20
     """
-    from kenning import code_lookup
+    from kenning.scry import code_lookup
 
     results = _run(db, repo, lambda c: code_lookup.callers(c, name, path=path, limit=limit))
     if as_json:

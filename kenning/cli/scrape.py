@@ -67,9 +67,9 @@ def scrape_command(
       kenning scrape --no-embed       # everything but the (slow, first time) embeddings
       kenning scrape --until 2024-06-30 --db /tmp/june.db   # the project as of that day
     """
+    from kenning.api.pipeline import update
+    from kenning.api.status import status
     from kenning.cli.progress import BarProgress
-    from kenning.pipeline import update
-    from kenning.status import status
 
     git_repo = find_repo(repo)
     path = db_path(db, git_repo)

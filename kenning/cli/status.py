@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kenning.cli.common import DbOption, JsonOption, RepoOption, db_path, out, print_json
 from kenning.errors import KenningError
-from kenning.gitrepo import GitRepo
+from kenning.repository.gitrepo import GitRepo
 
 
 def status_command(
@@ -18,7 +18,7 @@ def status_command(
 
       kenning status --json
     """
-    from kenning.status import status
+    from kenning.api.status import status
 
     try:
         git_repo: GitRepo | None = GitRepo.discover(repo)

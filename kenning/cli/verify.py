@@ -27,7 +27,7 @@ def verify_command(
 
       kenning scrape && kenning verify --all   # the materialized tables too
     """
-    from kenning.verify import verify
+    from kenning.api.verify import verify
 
     git_repo = find_repo(repo)
     result = verify(git_repo, db_path(db, git_repo), all_tables=all_tables)

@@ -10,7 +10,7 @@ from typing import Any
 import apsw
 
 from kenning import FORMAT_VERSION
-from kenning.events import Event
+from kenning.eventlog.events import Event
 
 _COLUMNS = "seq, event_id, event_type, timestamp, source_id, source_file, data"
 

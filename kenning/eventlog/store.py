@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import apsw
 
-from kenning.events import Event
+from kenning.eventlog.events import Event
 
 _ORDER = "timestamp, event_type, source_id, event_id"
 SortKey = tuple[str, str, str, str]

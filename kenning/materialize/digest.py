@@ -34,7 +34,7 @@ import apsw
 from kenning.errors import KenningError
 from kenning.eventlog import database
 from kenning.eventlog.digest import Digest, digest, fingerprint
-from kenning.events import Event, canonical_json
+from kenning.eventlog.events import Event, canonical_json
 from kenning.materialize.registry import MATERIALIZERS, load
 
 TABLE_DIGEST_VERSION = 1

@@ -30,7 +30,7 @@ from typing import Any
 import apsw
 
 from kenning.eventlog import database
-from kenning.events import canonical_json
+from kenning.eventlog.events import canonical_json
 from kenning.materialize.base import EVENT_COLUMNS, Materializer, Params, StoredEvent
 from kenning.materialize.registry import MATERIALIZERS, load
 from kenning.recipes import Recipe

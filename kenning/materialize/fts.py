@@ -22,7 +22,7 @@ from typing import Any
 
 import apsw
 
-from kenning.events import canonical_json
+from kenning.eventlog.events import canonical_json
 from kenning.materialize.base import Params, StoredEvent
 
 SESSION_ITEMS = ("session.goal", "session.decision", "session.pattern", "session.challenge",

@@ -29,7 +29,7 @@ from typing import Any
 
 import apsw
 
-from kenning.events import utc_timestamp
+from kenning.eventlog.events import utc_timestamp
 from kenning.materialize import decay
 from kenning.materialize.base import Params, StoredEvent
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from kenning.events import Event, canonical_json
-from kenning.gitrepo import GitRepo
+from kenning.eventlog.events import Event, canonical_json
+from kenning.repository.gitrepo import GitRepo
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from kenning.events import Event, make_event, utc_timestamp
-from kenning.gitrepo import GitRepo, decode_path, decode_text
+from kenning.eventlog.events import Event, make_event, utc_timestamp
+from kenning.repository.gitrepo import GitRepo, decode_path, decode_text
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.commit_message import (
     find_refs,

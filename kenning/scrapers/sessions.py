@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from kenning.events import Event, canonical_json, make_event, utc_timestamp
+from kenning.eventlog.events import Event, canonical_json, make_event, utc_timestamp
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.sessions_parse import ParsedSession, local_stamp, parse_session
 

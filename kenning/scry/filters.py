@@ -12,8 +12,8 @@ from typing import Any
 import apsw
 
 from kenning.errors import KenningError
-from kenning.events import utc_timestamp
-from kenning.timespec import parse_time
+from kenning.eventlog.events import utc_timestamp
+from kenning.repository.timespec import parse_time
 
 KINDS = ("commit", "session", "code")
 _KIND_ALIASES = {"commit": "commit", "commits": "commit", "git": "commit",

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from kenning.events import Event, utc_timestamp
-from kenning.gitrepo import TreeEntry
+from kenning.eventlog.events import Event, utc_timestamp
+from kenning.repository.gitrepo import TreeEntry
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.code.cache import ParseCache, compress
 from kenning.scrapers.code.extract import decode_facts

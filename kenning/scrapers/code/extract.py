@@ -17,7 +17,7 @@ from typing import Any
 from tree_sitter import Language as Grammar
 from tree_sitter import Node, Parser, Query, QueryCursor
 
-from kenning.events import canonical_bytes
+from kenning.eventlog.events import canonical_bytes
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
 from kenning.scrapers.versions import VERSIONS
 

@@ -10,7 +10,7 @@ from typing import Any
 import apsw
 
 from kenning.eventlog import database
-from kenning.gitrepo import GitRepo
+from kenning.repository.gitrepo import GitRepo
 
 
 @dataclass

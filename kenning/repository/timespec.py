@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kenning.errors import KenningError
-from kenning.events import utc_timestamp
-from kenning.gitrepo import GitRepo
+from kenning.eventlog.events import utc_timestamp
+from kenning.repository.gitrepo import GitRepo
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

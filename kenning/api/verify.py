@@ -17,7 +17,6 @@ import apsw
 from kenning.errors import KenningError
 from kenning.eventlog import database
 from kenning.eventlog.digest import Difference, digest, first_difference
-from kenning.gitrepo import GitRepo
 from kenning.materialize.digest import (
     RowDifference,
     TableDigest,
@@ -26,10 +25,11 @@ from kenning.materialize.digest import (
 )
 from kenning.materialize.engine import freshness, materialize
 from kenning.recipes import Recipe, load_recipe
-from kenning.scrape import scrape
+from kenning.repository.gitrepo import GitRepo
+from kenning.repository.timespec import Until
 from kenning.scrapers import SCRAPERS
 from kenning.scrapers.base import ScrapeOptions
-from kenning.timespec import Until
+from kenning.scrapers.engine import scrape
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import apsw
 
-from kenning.events import utc_timestamp
+from kenning.eventlog.events import utc_timestamp
 from kenning.materialize.decay import DAY, epoch
 
 CONTEXT_DAYS = 7  # commits this many days before a decision are its context

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kenning.gitrepo import GitRepo
 from kenning.materialize.engine import RunResult, materialize
 from kenning.materialize.registry import MATERIALIZERS
 from kenning.recipes import Recipe, load_recipe
-from kenning.scrape import Progress, ScrapeResult, scrape
+from kenning.repository.gitrepo import GitRepo
+from kenning.scrapers.engine import Progress, ScrapeResult, scrape
 
 
 @dataclass

@@ -19,13 +19,13 @@ import apsw
 from kenning import FORMAT_VERSION, __version__
 from kenning.errors import KenningError
 from kenning.eventlog import database
+from kenning.eventlog.events import canonical_json
 from kenning.eventlog.store import EventStore
-from kenning.events import canonical_json
-from kenning.gitrepo import GitRepo
+from kenning.repository.gitrepo import GitRepo
+from kenning.repository.timespec import Until, resolve_until
 from kenning.scrapers import SCRAPERS, load
 from kenning.scrapers.base import History, ScrapeContext, ScrapeOptions
 from kenning.scrapers.versions import VERSIONS
-from kenning.timespec import Until, resolve_until
 
 
 class Progress(Protocol):

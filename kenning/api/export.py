@@ -18,7 +18,7 @@ from typing import IO, Any
 import apsw
 
 from kenning.errors import KenningError
-from kenning.events import canonical_json
+from kenning.eventlog.events import canonical_json
 
 FORMATS = ("jsonl", "parquet")
 _COLUMNS = "seq, event_id, event_type, timestamp, source_id, source_file, data"

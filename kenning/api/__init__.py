@@ -1,0 +1,1 @@
+"""The logic behind every command: status, verify, export, and scrape-then-materialize."""

@@ -1,0 +1,1 @@
+"""Reading the repository through git: the one process wrapper, and dates and revisions."""

@@ -114,10 +114,10 @@ def test_malformed_files_warn_once_each_and_never_stop_the_scrape(tmp_path: Path
     r.commit("notes", "2024-01-01T10:00:00+00:00", {**bad, **good})
     db = tmp_path / "k.db"
     result = run(r.path, db)
-    warned = sorted(w.split(":", 1)[0] for w in result.warnings)
+    warned = sorted(str(w).split(":", 1)[0] for w in result.warnings)
     assert warned == sorted(bad)
-    for message in result.warnings:
-        path, line, reason = message.split(":", 2)
+    for notice in result.warnings:
+        path, line, reason = str(notice).split(":", 2)
         assert line.isdigit() and reason.strip()
     events = session_events(db)
     decisions = {d["text"] for t, *_, d in events if t == "session.decision"}

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from kenning.materialize.engine import RunResult, materialize
 from kenning.materialize.registry import MATERIALIZERS
+from kenning.progress import Progress
 from kenning.recipes import Recipe, load_recipe
 from kenning.repository.gitrepo import GitRepo
-from kenning.scrapers.engine import Progress, ScrapeResult, scrape
+from kenning.scrapers.engine import ScrapeResult, scrape
 
 
 @dataclass

@@ -28,7 +28,7 @@ class BarProgress:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
-    def start(self, label: str, total: int) -> None:
+    def start(self, label: str, total: int | None) -> None:
         if not err.is_terminal:
             return
         self._progress = Progress(

@@ -80,12 +80,12 @@ def scrape_command(
                      progress=BarProgress(), workers=workers)
     result = updated.scrape
     seconds = time.monotonic() - started
-    for message in result.warnings:
-        warn(message)
+    for notice in result.warnings:
+        warn(str(notice))
     if as_json:
         print_json({"target": result.target, "cutoff": result.cutoff, "added": result.added,
                     "removed": result.removed, "unchanged": result.unchanged,
-                    "seconds": round(seconds, 3), "warnings": result.warnings,
+                    "seconds": round(seconds, 3), "warnings": [str(w) for w in result.warnings],
                     "materialized": [r.as_dict() for r in updated.materialized]})
         return
     if result.target is None:

@@ -16,18 +16,13 @@ import numpy as np
 
 from kenning.embed.cache import VectorCache, text_hash
 from kenning.embed.model import DIMENSIONS, MAX_TOKENS, MODEL_ID, model_path
+from kenning.progress import Progress
 
 
 class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """float32 (len(texts), DIMENSIONS), unit length."""
         ...
-
-
-class Progress(Protocol):
-    def start(self, label: str, total: int) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def finish(self) -> None: ...
 
 
 class SentenceTransformerEncoder:

@@ -22,7 +22,8 @@ from kenning.materialize.base import Params, StoredEvent
 from kenning.materialize.fts import CODE_SYMBOLS, SESSION_ITEMS, document
 
 if TYPE_CHECKING:  # numpy and the encoders load only when something is embedded
-    from kenning.embed.encode import Encoder, Progress
+    from kenning.embed.encode import Encoder
+    from kenning.progress import Progress
 
 _DDL = """
 CREATE TABLE embeddings(

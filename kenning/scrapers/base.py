@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from kenning.eventlog.events import Event, canonical_json
+from kenning.progress import Notice
 from kenning.repository.gitrepo import GitRepo
 
 
@@ -62,10 +63,10 @@ class ScrapeContext:
     cutoff: str | None  # events after this UTC time are left out (--until)
     options: ScrapeOptions
     history: Callable[[], History]  # computed on demand from the git events
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
+    def warn(self, message: str, *, kind: str = "general", where: str | None = None) -> None:
+        self.warnings.append(Notice(kind, message, where))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import apsw
 
@@ -21,23 +20,12 @@ from kenning.errors import KenningError
 from kenning.eventlog import database
 from kenning.eventlog.events import canonical_json
 from kenning.eventlog.store import EventStore
+from kenning.progress import Notice, Progress, Silent
 from kenning.repository.gitrepo import GitRepo
 from kenning.repository.timespec import Until, resolve_until
 from kenning.scrapers import SCRAPERS, load
 from kenning.scrapers.base import History, ScrapeContext, ScrapeOptions
 from kenning.scrapers.versions import VERSIONS
-
-
-class Progress(Protocol):
-    def start(self, label: str, total: int) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def finish(self) -> None: ...
-
-
-class _Quiet:
-    def start(self, label: str, total: int) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def finish(self) -> None: ...
 
 
 @dataclass
@@ -47,7 +35,7 @@ class ScrapeResult:
     added: int = 0
     removed: int = 0
     unchanged: bool = False
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     per_scraper: dict[str, tuple[int, int]] = field(default_factory=dict)  # units written, removed
 
 
@@ -63,17 +51,17 @@ def scrape(
     progress: Progress | None = None,
 ) -> ScrapeResult:
     options = options or ScrapeOptions()
-    progress = progress or _Quiet()
+    progress = progress or Silent()
     names = _selection(scrapers)
     head = repo.head()
     result = ScrapeResult(target=None, cutoff=None)
     if repo.is_shallow():
-        result.warnings.append(
-            "this is a shallow clone: history before its oldest commit is missing, so the "
-            "eventlog is incomplete (run `git fetch --unshallow` for all of it)"
-        )
+        result.warnings.append(Notice(
+            "shallow", "this is a shallow clone: history before its oldest commit is missing, "
+            "so the eventlog is incomplete (run `git fetch --unshallow` for all of it)"))
     if head is None:
-        result.warnings.append("the repository has no commits yet; the eventlog is empty")
+        result.warnings.append(
+            Notice("empty", "the repository has no commits yet; the eventlog is empty"))
     elif until is not None and not until.strip():
         raise KenningError("--until needs a date (YYYY-MM-DD), an ISO time or a revision")
     elif at or until:
@@ -126,7 +114,7 @@ def scrape(
                 " ?, ?, ?, ?, ?, ?, ?, ?)",
                 (result.target, result.cutoff, __version__, options.fingerprint(),
                  store.added, store.removed, round(time.monotonic() - started, 3),
-                 canonical_json(result.warnings)),
+                 canonical_json([str(w) for w in result.warnings])),
             )
     return result
 

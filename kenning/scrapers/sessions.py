@@ -86,7 +86,7 @@ class SessionScraper:
                     data = (_read_disk(ctx.repo.root, src.path) if src.blob is None
                             else blobs.get(src.blob))
                     if data is None:
-                        ctx.warn(f"{src.path}:1: cannot be read")
+                        ctx.warn("cannot be read", kind="session-note", where=f"{src.path}:1")
                         yield UnitResult(src.path, [], "error:unreadable")
                     else:
                         batches.add((src.path, data, fallback_start(src.path)))
@@ -97,7 +97,7 @@ class SessionScraper:
             if problems:
                 line, reason = problems[0]
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-                ctx.warn(f"{path}:{line}: {reason}{more}")
+                ctx.warn(f"{reason}{more}", kind="session-note", where=f"{path}:{line}")
             yield UnitResult(path, events, "partial" if problems else "ok")
 
     def _sources(self, ctx: ScrapeContext) -> dict[str, _Source]:

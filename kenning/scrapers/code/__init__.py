@@ -106,7 +106,9 @@ class CodeScraper:
                         status = f"skipped:{facts[5:].decode()}"
                     elif facts.startswith(b"error:"):
                         status = "failed"
-                        ctx.warn(f"{path}: could not extract code facts ({facts[6:].decode()})")
+                        reason = facts[6:].decode()
+                        ctx.warn(f"could not extract code facts ({reason})", kind="code",
+                                 where=path)
                     else:
                         when = times.get(path) or self._target_time(ctx)
                         events = file_events(path, when, facts)

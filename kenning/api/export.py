@@ -19,19 +19,15 @@ import apsw
 
 from kenning.errors import KenningError
 from kenning.eventlog.events import canonical_json
+from kenning.eventlog.reader import log_rows
 
 FORMATS = ("jsonl", "parquet")
-_COLUMNS = "seq, event_id, event_type, timestamp, source_id, source_file, data"
 _ROW_GROUP = 50_000
-
-
-def _rows(conn: apsw.Connection) -> Iterator[tuple[Any, ...]]:
-    yield from conn.execute(f"SELECT {_COLUMNS} FROM eventlog ORDER BY seq")
 
 
 def jsonl_lines(conn: apsw.Connection) -> Iterator[str]:
     """One canonical JSON object per event, in seq order, each ending in a newline."""
-    for seq, event_id, event_type, timestamp, source_id, source_file, data in _rows(conn):
+    for seq, event_id, event_type, timestamp, source_id, source_file, data in log_rows(conn):
         head = canonical_json({"event_id": event_id, "event_type": event_type, "seq": seq,
                                "source_file": source_file, "source_id": source_id,
                                "timestamp": timestamp})
@@ -64,7 +60,7 @@ def write_parquet(conn: apsw.Connection, path: Path) -> int:
     try:
         with pq.ParquetWriter(str(tmp), schema) as writer:
             batch: list[tuple[Any, ...]] = []
-            for row in _rows(conn):
+            for row in log_rows(conn):
                 batch.append(row)
                 if len(batch) >= _ROW_GROUP:
                     writer.write_table(_table(pa, schema, batch))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import apsw
 
-from kenning.eventlog import database
+from kenning.eventlog import database, reader, state
 from kenning.repository.gitrepo import GitRepo
 
 
@@ -33,29 +32,15 @@ class Status:
 
 def status(repo: GitRepo | None, db_path: Path) -> Status:
     conn = database.connect(db_path, create=False)
-    target = database.get_meta(conn, "target:git") or None
-    state = json.loads(database.get_meta(conn, "options") or "{}")
-    counts = dict(conn.execute(
-        "SELECT event_type, count(*) FROM eventlog GROUP BY 1 ORDER BY 1").fetchall())
-    units: dict[str, dict[str, int]] = {}
-    for scraper, unit_status, n in conn.execute(
-        "SELECT scraper, status, count(*) FROM scrape_units GROUP BY 1, 2 ORDER BY 1, 2"
-    ):
-        units.setdefault(scraper, {})[unit_status] = n
-    run = conn.execute(
-        "SELECT finished_at, target, cutoff, tool_version, added, removed, seconds, warnings"
-        " FROM scrape_runs ORDER BY run DESC LIMIT 1"
-    ).fetchone()
-    last_run = None
-    if run:
-        keys = ["finished_at", "target", "cutoff", "tool_version", "added", "removed", "seconds"]
-        last_run = dict(zip(keys, run[:-1], strict=True)) | {"warnings": json.loads(run[-1])}
+    scraped = state.read(conn)
+    counts = reader.counts(conn)
     head = repo.head() if repo else None
     result = Status(
-        db=str(db_path), target=target, cutoff=state.get("cutoff"), head=head,
-        reproducible=database.get_meta(conn, "reproducible") != "0",
-        events=sum(counts.values()), counts=counts, last_run=last_run, units=units,
+        db=str(db_path), target=scraped.target, cutoff=scraped.cutoff, head=head,
+        reproducible=scraped.reproducible, events=sum(counts.values()), counts=counts,
+        last_run=reader.last_run(conn), units=reader.unit_statuses(conn),
     )
+    target = scraped.target
     if head and target and head != target and not result.cutoff:
         result.stale.append(f"eventlog: HEAD is at {head[:12]} but the log is at {target[:12]}; "
                             "run `kenning scrape`")

@@ -7,7 +7,6 @@ first differing row (kenning.materialize.digest).
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import apsw
 
 from kenning.errors import KenningError
-from kenning.eventlog import database
+from kenning.eventlog import database, state
 from kenning.eventlog.digest import Difference, digest, first_difference
 from kenning.materialize.digest import (
     RowDifference,
@@ -60,16 +59,15 @@ class VerifyResult:
 def verify(repo: GitRepo, db_path: Path, *, all_tables: bool = False,
            recipe: Recipe | None = None) -> VerifyResult:
     conn = database.connect(db_path, create=False)
-    target = database.get_meta(conn, "target:git")
-    state = database.get_meta(conn, "options")
-    if not target or not state:
+    scraped = state.read(conn)
+    target, fingerprint = scraped.target, scraped.options
+    if not target or fingerprint is None:
         raise KenningError(f"{db_path} holds no scrape to verify; run `kenning scrape` first")
-    if database.get_meta(conn, "reproducible") == "0":
+    if not scraped.reproducible:
         raise KenningError("this eventlog includes uncommitted files (--worktree); "
                            "it cannot be reproduced, so there is nothing to verify")
-    saved = json.loads(state)
-    options = ScrapeOptions.from_fingerprint(saved["options"])
-    cutoff = saved["cutoff"]
+    options = ScrapeOptions.from_fingerprint(fingerprint)
+    cutoff = scraped.cutoff
     if all_tables:
         recipe = recipe or load_recipe(repo.root)
         built = _built_materializers(conn, recipe)
@@ -77,8 +75,8 @@ def verify(repo: GitRepo, db_path: Path, *, all_tables: bool = False,
         fresh_path = Path(tmp) / "rebuilt.db"
         if repo.resolve_commit(target) is None:
             raise KenningError(f"the stored target {target[:12]} is not in this repository")
-        scraped = [n for n in SCRAPERS if database.get_meta(conn, f"target:{n}") is not None]
-        scrape(repo, fresh_path, at=Until(target, cutoff), options=options, scrapers=scraped)
+        names = [n for n in SCRAPERS if n in scraped.targets]
+        scrape(repo, fresh_path, at=Until(target, cutoff), options=options, scrapers=names)
         fresh = database.connect(fresh_path, create=False)
         ours, theirs = digest(conn), digest(fresh)
         diff = None if ours.sha256 == theirs.sha256 else first_difference(conn, fresh)

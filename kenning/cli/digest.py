@@ -36,7 +36,7 @@ def digest_command(
 
       kenning digest --check digest.json       # ... and on another: exit 1 if different
     """
-    from kenning.eventlog import database
+    from kenning.eventlog import database, state
     from kenning.eventlog.digest import digest
     from kenning.materialize import digest as tables
 
@@ -60,7 +60,7 @@ def digest_command(
                          encoding="utf-8")
     d = digest(conn)
     table_digests = tables.table_digests(conn) if all_tables else []
-    reproducible = database.get_meta(conn, "reproducible") != "0"
+    reproducible = state.read(conn).reproducible
     if as_json:
         value = {"sha256": d.sha256, "events": d.total, "counts": d.counts,
                  "format_version": d.format_version, "reproducible": reproducible}

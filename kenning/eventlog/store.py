@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import apsw
 
-from kenning.eventlog.events import Event
+from kenning.eventlog.events import Event, canonical_json
 
 _ORDER = "timestamp, event_type, source_id, event_id"
 SortKey = tuple[str, str, str, str]
@@ -112,3 +112,28 @@ class EventStore:
             (before, *start),
         )
         self._first_change = None
+
+
+def clear(conn: apsw.Connection) -> None:
+    """Forget every event, unit and journal row (a `--full` scrape starts from nothing)."""
+    for table in ("eventlog", "scrape_units", "unit_events", "eventlog_changes"):
+        conn.execute(f"DELETE FROM {table}")
+
+
+def prune_journal(conn: apsw.Connection, floor: int) -> None:
+    """Drop journal rows at or below `floor` (every reader has folded them), except the
+    newest, which keeps SQLite's rowid counter (and so every watermark) monotonic."""
+    conn.execute("DELETE FROM eventlog_changes WHERE change <= ? AND change < "
+                 "(SELECT max(change) FROM eventlog_changes)", (floor,))
+
+
+def record_run(conn: apsw.Connection, *, target: str | None, cutoff: str | None,
+               tool_version: str, options: str, added: int, removed: int, seconds: float,
+               warnings: list[str]) -> None:
+    """One row of scrape history (local bookkeeping: the wall clock is allowed here)."""
+    conn.execute(
+        "INSERT INTO scrape_runs(finished_at, target, cutoff, tool_version, options, added,"
+        " removed, seconds, warnings) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
+        " ?, ?, ?, ?, ?, ?, ?, ?)",
+        (target, cutoff, tool_version, options, added, removed, round(seconds, 3),
+         canonical_json(warnings)))

@@ -15,28 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import apsw
-import orjson
 
+from kenning.eventlog.reader import EVENT_COLUMNS, StoredEvent
 
-@dataclass(frozen=True)
-class StoredEvent:
-    """An event as read back from the eventlog, payload decoded."""
-
-    event_id: str
-    event_type: str
-    timestamp: str
-    source_id: str
-    source_file: str | None
-    data: dict[str, Any]
-
-    @classmethod
-    def from_row(cls, row: Sequence[Any]) -> StoredEvent:
-        event_id, event_type, timestamp, source_id, source_file, data = row
-        # orjson wrote it (events.canonical_json) and reads it back 3x faster than json
-        return cls(event_id, event_type, timestamp, source_id, source_file, orjson.loads(data))
-
-
-EVENT_COLUMNS = "event_id, event_type, timestamp, source_id, source_file, data"
+__all__ = ["EVENT_COLUMNS", "Materializer", "Params", "StoredEvent", "TableView"]
 
 Params = dict[str, Any]
 

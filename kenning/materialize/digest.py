@@ -32,9 +32,10 @@ from typing import Any
 import apsw
 
 from kenning.errors import KenningError
-from kenning.eventlog import database
+from kenning.eventlog import reader
+from kenning.eventlog import state as scrape_state
 from kenning.eventlog.digest import Digest, digest, fingerprint
-from kenning.eventlog.events import Event, canonical_json
+from kenning.eventlog.events import canonical_json
 from kenning.materialize.registry import MATERIALIZERS, load
 
 TABLE_DIGEST_VERSION = 1
@@ -222,7 +223,7 @@ def record(conn: apsw.Connection, *, tables: bool) -> dict[str, Any]:
     value: dict[str, Any] = {
         "kenning_digest_file": DIGEST_FILE_VERSION,
         "format_version": fp.digest.format_version,
-        "reproducible": database.get_meta(conn, "reproducible") != "0",
+        "reproducible": scrape_state.read(conn).reproducible,
         "eventlog": {"sha256": fp.digest.sha256, "events": fp.digest.total,
                      "counts": fp.digest.counts, "type_sha256": fp.type_sha256},
         "event_hashes": fp.event_hashes,
@@ -302,9 +303,8 @@ def _first_event_lines(conn: apsw.Connection, was: list[str], now: list[str]) ->
     else:
         lines.append("  recorded: (no event: the recorded log ends here)")
     if seq <= len(now):
-        row = conn.execute("SELECT event_type, timestamp, source_id, source_file, data "
-                           "FROM eventlog ORDER BY seq LIMIT 1 OFFSET ?", (seq - 1,)).fetchone()
-        event = Event(*row)
+        event = reader.event_at(conn, seq)
+        assert event is not None  # seq <= len(now), the log's length
         lines.append(f"  now:      event {now[seq - 1]}: {event.event_type} {event.timestamp} "
                      f"{event.source_id} {event.source_file or ''}".rstrip())
         lines.append(f"            data {event.data[:4000]}")

@@ -29,9 +29,10 @@ from typing import Any
 
 import apsw
 
-from kenning.eventlog import database
+from kenning.eventlog import database, reader, store
+from kenning.eventlog import state as scrape_state
 from kenning.eventlog.events import canonical_json
-from kenning.materialize.base import EVENT_COLUMNS, Materializer, Params, StoredEvent
+from kenning.materialize.base import Materializer, Params
 from kenning.materialize.registry import MATERIALIZERS, load
 from kenning.recipes import Recipe
 
@@ -96,7 +97,7 @@ def materialize_in(conn: apsw.Connection, recipe: Recipe, names: Sequence[str] =
     """The same, inside the caller's write transaction."""
     ensure_state_table(conn)
     selected = _selection(recipe, names)
-    head = _journal_head(conn)
+    head = reader.journal_head(conn)
     results: dict[str, RunResult] = {}
     rebuilds: list[tuple[Materializer, Params, str]] = []
     for name in MATERIALIZERS:
@@ -125,7 +126,7 @@ def freshness(conn: apsw.Connection, recipe: Recipe) -> list[Freshness]:
     """Each registered materializer as fresh, stale (and why) or disabled; read only."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     has_state = "materializer_state" in tables
-    head = _journal_head(conn)
+    head = reader.journal_head(conn)
     report = []
     for name in MATERIALIZERS:
         enabled, params = recipe.materializer(name)
@@ -139,7 +140,8 @@ def freshness(conn: apsw.Connection, recipe: Recipe) -> list[Freshness]:
             report.append(Freshness(name, "stale", reason, True))
             continue
         assert state is not None
-        behind = _pending(conn, m, state[3], head)
+        added, removed = reader.net_changes(conn, m.consumes, state[3], head)
+        behind = len(added) + len(removed)
         if behind:
             noun = "change" if behind == 1 else "changes"
             report.append(Freshness(name, "stale", f"{behind} {noun} behind the eventlog",
@@ -163,13 +165,13 @@ def _catch_up(conn: apsw.Connection, m: Materializer, params: Params, head: int,
     watermark = state[3]
     if watermark >= head:
         return RunResult(m.name, "fresh")
-    added_ids, removed = _net_changes(conn, m, watermark, head)
+    added_ids, removed = reader.net_changes(conn, m.consumes, watermark, head)
     if not added_ids and not removed:
         _save_state(conn, m, params, head)
         return RunResult(m.name, "fresh")
     if not m.incremental:
         return "batch: its inputs changed"
-    events = _read_events(conn, added_ids)
+    events = reader.read_events(conn, added_ids)
     if len(events) != len(added_ids):
         return "the journal and the eventlog disagree"
     if removed and m.remove(conn, removed, params) is False:
@@ -209,7 +211,7 @@ def _rebuild_together(conn: apsw.Connection, rebuilds: list[tuple[Materializer, 
     deferred = [_take_indexes(conn, m.tables()) if m.index_after_rebuild else []
                 for m, _, _ in rebuilds]
     consumes = sorted({p for m, _, _ in rebuilds for p in m.consumes})
-    for chunk in _log_events(conn, consumes):
+    for chunk in reader.batches(conn, consumes):
         for (m, params, _), result in zip(rebuilds, results, strict=True):
             prefixes = tuple(m.consumes)
             mine = [e for e in chunk if e.event_type.startswith(prefixes)]
@@ -257,65 +259,6 @@ def _drop_disabled(conn: apsw.Connection, name: str) -> bool:
     return True
 
 
-# -- reading the log and the journal ---------------------------------------------
-
-
-def _type_filter(consumes: Sequence[str], column: str = "event_type") -> tuple[str, list[str]]:
-    if not consumes:
-        return "0", []
-    clause = " OR ".join(f"substr({column}, 1, {len(p)}) = ?" for p in consumes)
-    return f"({clause})", list(consumes)
-
-
-def _log_events(conn: apsw.Connection, consumes: Sequence[str]) -> Iterator[list[StoredEvent]]:
-    """Every consumed event of the log, in `seq` order, in chunks."""
-    where, args = _type_filter(consumes)
-    after = 0
-    while True:
-        rows = conn.execute(
-            f"SELECT seq, {EVENT_COLUMNS} FROM eventlog WHERE seq > ? AND {where} "
-            f"ORDER BY seq LIMIT {_BATCH}", (after, *args)).fetchall()
-        if not rows:
-            return
-        after = int(rows[-1][0])  # type: ignore[arg-type]
-        yield [StoredEvent.from_row(r[1:]) for r in rows]
-
-
-def _net_changes(conn: apsw.Connection, m: Materializer, watermark: int,
-                 head: int) -> tuple[list[str], list[StoredEvent]]:
-    """Events net added (ids) and net removed (read back from the journal)."""
-    where, args = _type_filter(m.consumes)
-    net: dict[str, int] = {}
-    last_removed: dict[str, tuple[Any, ...]] = {}
-    for op, eid, etype, ts, sid, sf, data in conn.execute(
-        "SELECT op, event_id, event_type, timestamp, source_id, source_file, data "
-        f"FROM eventlog_changes WHERE change > ? AND change <= ? AND {where} ORDER BY change",
-        (watermark, head, *args),
-    ):
-        net[eid] = net.get(eid, 0) + op
-        if op < 0:
-            last_removed[eid] = (eid, etype, ts, sid, sf, data)
-    added = sorted(eid for eid, n in net.items() if n > 0)
-    removed = [StoredEvent.from_row(last_removed[eid])
-               for eid, n in sorted(net.items()) if n < 0]
-    return added, removed
-
-
-def _pending(conn: apsw.Connection, m: Materializer, watermark: int, head: int) -> int:
-    added, removed = _net_changes(conn, m, watermark, head)
-    return len(added) + len(removed)
-
-
-def _read_events(conn: apsw.Connection, event_ids: Sequence[str]) -> list[StoredEvent]:
-    events: list[StoredEvent] = []
-    for chunk in _chunks(list(event_ids), 500):
-        marks = ",".join("?" * len(chunk))
-        events.extend(StoredEvent.from_row(r) for r in conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM eventlog WHERE event_id IN ({marks})", chunk))
-    events.sort(key=lambda e: (e.timestamp, e.event_type, e.source_id, e.event_id))
-    return events
-
-
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -324,13 +267,8 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 # -- bookkeeping -------------------------------------------------------------------
 
 
-def _journal_head(conn: apsw.Connection) -> int:
-    row = conn.execute("SELECT coalesce(max(change), 0) FROM eventlog_changes").fetchone()
-    return int(row[0]) if row else 0  # type: ignore[arg-type]
-
-
 def _epoch(conn: apsw.Connection) -> str:
-    return database.get_meta(conn, "log_epoch") or "0"
+    return str(scrape_state.log_epoch(conn))
 
 
 def _state(conn: apsw.Connection, name: str) -> tuple[str, str, str, int] | None:
@@ -355,9 +293,8 @@ def _prune_journal(conn: apsw.Connection, recipe: Recipe) -> None:
         state = _state(conn, name)
         if enabled and state is not None and not _rebuild_reason(conn, load(name), params, state):
             floors.append(state[3])
-    floor = min(floors) if floors else _journal_head(conn)
-    conn.execute("DELETE FROM eventlog_changes WHERE change <= ? AND change < "
-                 "(SELECT max(change) FROM eventlog_changes)", (floor,))
+    floor = min(floors) if floors else reader.journal_head(conn)
+    store.prune_journal(conn, floor)
 
 
 def _selection(recipe: Recipe, names: Sequence[str]) -> set[str]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import apsw
 
+from kenning.eventlog import reader
 from kenning.eventlog.events import canonical_json
 from kenning.materialize.base import Params, StoredEvent
 
@@ -261,11 +262,10 @@ def _refresh(conn: apsw.Connection, changed: set[str]) -> None:
         marks = ",".join("?" * len(chunk))
         affected.update(r[0] for r in conn.execute(
             f"SELECT event_id FROM fts_mentions WHERE token IN ({marks})", chunk))
+    files = reader.source_files(conn, sorted(affected))
     for event_id in sorted(affected):
         mine = [r[0] for r in conn.execute(
             "SELECT token FROM fts_mentions WHERE event_id = ? ORDER BY token", (event_id,))]
-        source_file = conn.execute("SELECT source_file FROM eventlog WHERE event_id = ?",
-                                   (event_id,)).fetchone()
-        paths = _resolve(conn, mine, source_file[0] if source_file else None)
+        paths = _resolve(conn, mine, files.get(event_id))
         conn.execute("UPDATE documents SET paths = ? WHERE event_id = ?",
                      (canonical_json(paths), event_id))

@@ -17,7 +17,8 @@ import apsw
 
 from kenning import FORMAT_VERSION, __version__
 from kenning.errors import KenningError
-from kenning.eventlog import database
+from kenning.eventlog import database, reader, state
+from kenning.eventlog import store as eventstore
 from kenning.eventlog.events import canonical_json
 from kenning.eventlog.store import EventStore
 from kenning.progress import Notice, Progress, Silent
@@ -75,19 +76,19 @@ def scrape(
         started = time.monotonic()
         with database.write_transaction(conn, db_path):
             database.ensure_schema(conn)
-            state = scrape_state(options, result.cutoff)
-            if full or database.get_meta(conn, "options") != state:
-                _clear(conn)
+            inputs = scrape_inputs(options, result.cutoff)
+            if full or state.read(conn).inputs != inputs:
+                eventstore.clear(conn)
+                state.new_epoch(conn)
             # tags are refs, not commits: a new tag on an unchanged HEAD is still news;
             # and an upgraded scraper reads the same commit differently
             here = f"{result.target or ''}:{repo.tags_fingerprint()}"
             position = {n: f"{here}:v{VERSIONS[n]}" for n in names}
-            if not options.worktree and all(
-                database.get_meta(conn, f"position:{n}") == position[n] for n in names
-            ):
+            positions = state.read(conn).positions
+            if not options.worktree and all(positions.get(n) == position[n] for n in names):
                 result.unchanged = True
                 return result
-            store = EventStore(conn)
+            writer = EventStore(conn)
             history_cache: list[History] = []
 
             def history() -> History:
@@ -97,29 +98,23 @@ def scrape(
 
             for name in names:
                 ctx = ScrapeContext(repo, result.target or "", result.cutoff, options, history)
-                written, removed = _run_scraper(name, ctx, store, progress)
+                written, removed = _run_scraper(name, ctx, writer, progress)
                 result.per_scraper[name] = (written, removed)
                 result.warnings.extend(ctx.warnings)
-                database.set_meta(conn, f"target:{name}", result.target or "")
-                database.set_meta(conn, f"position:{name}", position[name])
+                state.mark_scraped(conn, name, result.target or "", position[name])
                 if name == "git":  # later scrapers read the history it just wrote
                     history_cache.clear()
-            store.renumber()
-            result.added, result.removed = store.added, store.removed
-            database.set_meta(conn, "options", state)
-            database.set_meta(conn, "reproducible", "0" if options.worktree else "1")
-            conn.execute(
-                "INSERT INTO scrape_runs(finished_at, target, cutoff, tool_version, options, added,"
-                " removed, seconds, warnings) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
-                " ?, ?, ?, ?, ?, ?, ?, ?)",
-                (result.target, result.cutoff, __version__, options.fingerprint(),
-                 store.added, store.removed, round(time.monotonic() - started, 3),
-                 canonical_json([str(w) for w in result.warnings])),
-            )
+            writer.renumber()
+            result.added, result.removed = writer.added, writer.removed
+            state.set_inputs(conn, inputs, reproducible=not options.worktree)
+            eventstore.record_run(
+                conn, target=result.target, cutoff=result.cutoff, tool_version=__version__,
+                options=options.fingerprint(), added=writer.added, removed=writer.removed,
+                seconds=time.monotonic() - started, warnings=[str(w) for w in result.warnings])
     return result
 
 
-def scrape_state(options: ScrapeOptions, cutoff: str | None) -> str:
+def scrape_inputs(options: ScrapeOptions, cutoff: str | None) -> str:
     """What, besides the target commit, the eventlog is a function of."""
     return canonical_json({"options": options.fingerprint(), "cutoff": cutoff,
                            "format": FORMAT_VERSION})
@@ -166,29 +161,8 @@ def _run_scraper(
     return len(fresh), len(gone)
 
 
-def _clear(conn: apsw.Connection) -> None:
-    """Forget everything scraped. The change journal restarts too, and the new
-    log epoch tells every materializer to rebuild instead of catching up."""
-    for table in ("eventlog", "scrape_units", "unit_events", "eventlog_changes"):
-        conn.execute(f"DELETE FROM {table}")
-    conn.execute("DELETE FROM meta WHERE key LIKE 'target:%' OR key LIKE 'position:%'")
-    epoch = int(database.get_meta(conn, "log_epoch") or 0) + 1
-    database.set_meta(conn, "log_epoch", str(epoch))
-
-
 def read_history(conn: apsw.Connection) -> History:
     """What later scrapers need to know about the git history, from its events."""
-    last_changed = dict(conn.execute(
-        """SELECT f.value ->> 'path', max(e.timestamp)
-           FROM eventlog e, json_each(e.data, '$.files') f
-           WHERE e.event_type = 'git.commit' AND e.data ->> 'first_parent'
-           GROUP BY 1""").fetchall())
-    first_added = dict(conn.execute(
-        """SELECT f.value ->> 'path', min(e.timestamp)
-           FROM eventlog e, json_each(e.data, '$.files') f
-           WHERE e.event_type = 'git.commit' AND f.value ->> 'change_type' IN ('A', 'R', 'C')
-           GROUP BY 1""").fetchall())
-    tags = dict(conn.execute(
-        "SELECT source_id, data ->> 'commit' FROM eventlog WHERE event_type = 'git.tag'"
-    ).fetchall())
-    return History(last_changed=last_changed, first_added=first_added, tags=tags)
+    last_changed, first_added = reader.file_times(conn)
+    return History(last_changed=last_changed, first_added=first_added,
+                   tags=reader.tag_commits(conn))

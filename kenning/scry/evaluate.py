@@ -25,6 +25,7 @@ from typing import Any
 import apsw
 
 from kenning.errors import KenningError
+from kenning.eventlog import reader
 from kenning.scry.filters import Filters
 from kenning.scry.search import MODES, Searcher
 
@@ -140,10 +141,8 @@ def generate(conn: apsw.Connection, count: int) -> dict[str, Any]:
     if count < 1:
         raise KenningError("--from-commits needs a number of commits, at least 1")
     candidates = []
-    for sha, ts, data in conn.execute(
-            "SELECT source_id, timestamp, data FROM eventlog WHERE event_type = 'git.commit' "
-            "ORDER BY seq"):
-        payload = json.loads(data)
+    for event in reader.events(conn, ("git.commit",)):
+        sha, ts, payload = event.source_id, event.timestamp, event.data
         subject = str(payload.get("subject") or "").strip()
         files = sorted({f["path"] for f in payload.get("files") or []})
         if payload.get("is_merge") or not subject or not files or len(files) > MAX_FILES:

@@ -8,13 +8,14 @@ order (time, then ids), ready for `--json`.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import apsw
 
+from kenning.eventlog import reader
 from kenning.eventlog.events import utc_timestamp
+from kenning.eventlog.reader import StoredEvent
 from kenning.materialize.decay import DAY, epoch
 
 CONTEXT_DAYS = 7  # commits this many days before a decision are its context
@@ -23,29 +24,27 @@ _PATHISH = re.compile(r"[\w.\-/]*[\w\-]\.[\w]+|[\w.\-]+/[\w.\-/]+")
 
 
 def _decisions(conn: apsw.Connection, limit: int | None) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT event_id, timestamp, source_id, source_file, data ->> 'text' FROM eventlog "
-        "WHERE event_type = 'session.decision' ORDER BY seq" + _limit(limit)).fetchall()
-    return [{"event_id": eid, "time": ts, "session": sid, "file": sf, "text": text or ""}
-            for eid, ts, sid, sf, text in rows]
+    found: list[dict[str, Any]] = []
+    for e in reader.events(conn, ("session.decision",)):
+        if limit is not None and len(found) >= limit:
+            break
+        found.append({"event_id": e.event_id, "time": e.timestamp, "session": e.source_id,
+                      "file": e.source_file, "text": str(e.data.get("text") or "")})
+    return found
 
 
-def _limit(limit: int | None) -> str:
-    return f" LIMIT {int(limit)}" if limit is not None and limit >= 0 else ""
+def _commit(e: StoredEvent) -> dict[str, Any]:
+    author = e.data.get("author") or {}
+    return {"time": e.timestamp, "sha": e.source_id, "subject": e.data.get("subject"),
+            "author": author.get("name"), "email": author.get("email"),
+            "files": sorted(f["path"] for f in e.data.get("files") or []),
+            "is_merge": bool(e.data.get("is_merge"))}
 
 
 def _commits_between(conn: apsw.Connection, start: str, end: str, *,
                      include_start: bool) -> list[dict[str, Any]]:
-    low = ">=" if include_start else ">"
-    rows = conn.execute(
-        "SELECT timestamp, source_id, data ->> 'subject', data ->> '$.author.name', "
-        "data ->> '$.author.email', data ->> 'files', data ->> 'is_merge' FROM eventlog "
-        f"WHERE event_type = 'git.commit' AND timestamp {low} ? AND timestamp <= ? "
-        "ORDER BY seq", (start, end)).fetchall()
-    return [{"time": ts, "sha": sha, "subject": subject, "author": name, "email": email,
-             "files": sorted(f["path"] for f in json.loads(files or "[]")),
-             "is_merge": bool(merge)}
-            for ts, sha, subject, name, email, files, merge in rows]
+    return [_commit(e) for e in reader.events(conn, ("git.commit",), since=start, until=end)
+            if include_start or e.timestamp > start]
 
 
 def _shift(timestamp: str, days: int) -> str:
@@ -64,9 +63,8 @@ def decisions_context(conn: apsw.Connection, *, days: int = CONTEXT_DAYS,
 
 
 def known_paths(conn: apsw.Connection) -> set[str]:
-    return {r[0] for r in conn.execute(
-        "SELECT DISTINCT f.value ->> 'path' FROM eventlog e, json_each(e.data, '$.files') f "
-        "WHERE e.event_type = 'git.commit'")}
+    return {f["path"] for e in reader.events(conn, ("git.commit",))
+            for f in e.data.get("files") or []}
 
 
 def named_files(text: str, paths: set[str]) -> list[str]:
@@ -112,25 +110,33 @@ def collaboration(conn: apsw.Connection, *, limit: int | None = None,
     """Pairs of authors (by e-mail) who changed the same files, most shared files first.
 
     For each pair: how many files both changed, each one's commits to those files,
-    and the first few shared files by name. Merges are left out."""
-    rows = conn.execute("""
-        WITH touches AS (
-            SELECT DISTINCT e.data ->> '$.author.email' AS author, f.value ->> 'path' AS path,
-                   e.event_id AS commit_id
-            FROM eventlog e, json_each(e.data, '$.files') f
-            WHERE e.event_type = 'git.commit' AND NOT (e.data ->> 'is_merge')),
-        per_file AS (SELECT author, path, count(*) AS commits FROM touches GROUP BY 1, 2)
-        SELECT a.author, b.author, count(*), sum(a.commits), sum(b.commits),
-               json_group_array(a.path)
-        FROM per_file a JOIN per_file b ON a.path = b.path AND a.author < b.author
-        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""" + _limit(limit)).fetchall()
-    names = dict(conn.execute("""
-        SELECT email, name FROM (
-            SELECT data ->> '$.author.email' AS email, data ->> '$.author.name' AS name,
-                   row_number() OVER (PARTITION BY data ->> '$.author.email'
-                                      ORDER BY seq DESC) AS n
-            FROM eventlog WHERE event_type = 'git.commit') WHERE n = 1""").fetchall())
+    and the first few shared files by name. Merges are left out; an author's name is
+    the one on their latest commit."""
+    commits: dict[tuple[str, str], int] = {}  # (author, path) -> commits
+    names: dict[str, str] = {}
+    for e in reader.events(conn, ("git.commit",)):
+        author = e.data.get("author") or {}
+        email = str(author.get("email") or "")
+        names[email] = str(author.get("name") or "")
+        if e.data.get("is_merge"):
+            continue
+        for path in {f["path"] for f in e.data.get("files") or []}:
+            commits[(email, path)] = commits.get((email, path), 0) + 1
+    by_path: dict[str, list[str]] = {}
+    for email, path in commits:
+        by_path.setdefault(path, []).append(email)
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for path, authors in by_path.items():
+        ordered = sorted(authors)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                pairs.setdefault((a, b), []).append(path)
+    ranked = sorted(pairs.items(), key=lambda item: (-len(item[1]), item[0]))
+    if limit is not None:
+        ranked = ranked[:max(limit, 0)]
     return [{"author": a, "author_name": names.get(a, ""), "other": b,
-             "other_name": names.get(b, ""), "shared_files": n, "author_commits": ca,
-             "other_commits": cb, "files": sorted(json.loads(files))[:examples]}
-            for a, b, n, ca, cb, files in rows]
+             "other_name": names.get(b, ""), "shared_files": len(files),
+             "author_commits": sum(commits[(a, p)] for p in files),
+             "other_commits": sum(commits[(b, p)] for p in files),
+             "files": sorted(files)[:examples]}
+            for (a, b), files in ranked]

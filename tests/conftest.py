@@ -7,10 +7,16 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from fixtures import history
+
+if TYPE_CHECKING:
+    from kenning.api.handle import ScrapeReport
+    from kenning.recipes import Recipe
+    from kenning.repository.gitrepo import GitRepo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,3 +57,14 @@ def kenning() -> Runner:
         return proc
 
     return run
+
+
+def update(repo: GitRepo, db: Path, *, recipe: Recipe | None = None,
+           run_materializers: bool = True, **options: Any) -> ScrapeReport:
+    """Scrape, then materialize, through the public handle (what `kenning scrape` does)."""
+    from kenning.api.handle import Kenning
+    from kenning.recipes import load_recipe
+
+    handle = Kenning(repo, db, recipe or load_recipe(repo.root))
+    with handle:
+        return handle.scrape(materialize=run_materializers, **options)

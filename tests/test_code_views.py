@@ -84,28 +84,28 @@ def test_rows() -> None:
 
 def test_definitions_by_name_or_qualified_name() -> None:
     conn = load()
-    found = [(d["path"], d["line"], d["kind"], d["qualified_name"])
+    found = [(d.path, d.line, d.kind, d.qualified_name)
              for d in definitions(conn, "area")]
     assert found == [("src/sample.py", 25, "method", "Shape.area")]
     assert definitions(conn, "Shape.area") == definitions(conn, "area")
-    assert [d["path"] for d in definitions(conn, "Point")] == ["src/sample.go"]
+    assert [d.path for d in definitions(conn, "Point")] == ["src/sample.go"]
     assert definitions(conn, "Point", path="src/*.py") == []
 
 
 def test_callers_by_name_or_the_end_of_the_callee() -> None:
     conn = load()
-    found = [(d["path"], d["line"], d["caller"], d["callee"]) for d in callers(conn, "join")]
+    found = [(d.path, d.line, d.caller, d.callee) for d in callers(conn, "join")]
     assert found == [("src/sample.js", 27, "load", "join"),
                      ("src/sample.py", 36, "helper.inner", "os.path.join")]
     assert callers(conn, "path.join") == callers(conn, "os.path.join") == callers(conn, "join")[1:]
     assert callers(conn, "s.path.join") == []  # the end of the callee, part by part
-    assert [d["caller"] for d in callers(conn, "ToUpper", path="src/*.go")] == ["Point.Area"]
+    assert [d.caller for d in callers(conn, "ToUpper", path="src/*.go")] == ["Point.Area"]
     php = apsw.Connection(":memory:")
     php.execute(next(v.ddl for v in VIEWS if v.table == "calls"))
     php.execute("INSERT INTO calls VALUES ('e', 'a.php', 'A.run', '$handler->handle', "
                 "'handle', 3, 'php')")
-    assert [d["line"] for d in callers(php, "handler.handle")] == [3]  # PHP's $ and ->
-    constructed = [(d["caller"], d["callee"]) for d in callers(conn, "Counter")]
+    assert [d.line for d in callers(php, "handler.handle")] == [3]  # PHP's $ and ->
+    constructed = [(d.caller, d.callee) for d in callers(conn, "Counter")]
     assert constructed == [("Counter.create", "new Counter")]  # `new X` calls X
 
 

@@ -21,8 +21,8 @@ from tests.test_time_travel import build_project
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The project fixture, scraped and materialized once (embeddings included)."""
-    from kenning.api.pipeline import update
     from kenning.repository.gitrepo import GitRepo
+    from tests.conftest import update
 
     base = tmp_path_factory.mktemp("digest")
     build_project(base / "project")
@@ -152,8 +152,8 @@ def test_check_rejects_a_file_that_is_not_a_digest(
 def test_verify_all_passes_after_incremental_scrapes_and_names_an_altered_row(
     tmp_path: Path, kenning: Runner
 ) -> None:
-    from kenning.api.pipeline import update
     from kenning.repository.gitrepo import GitRepo
+    from tests.conftest import update
 
     project = tmp_path / "project"
     build_project(project)

@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.builder import BOB, RepoBuilder
-from kenning.api.pipeline import update
 from kenning.eventlog import database
 from kenning.materialize.fts import mentioned_paths, split_identifier
 from kenning.repository.gitrepo import GitRepo
 from kenning.scry.filters import Filters
 from kenning.scry.lexical import fts_query
 from kenning.scry.lexical import search as lexical_search
+from tests.conftest import update
 
 SESSION = """# Session: entity work
 **ID**: 20240305-091500

@@ -12,7 +12,6 @@ import apsw
 import pytest
 
 from fixtures.builder import RepoBuilder
-from kenning.api.pipeline import update
 from kenning.eventlog import database
 from kenning.materialize import registry
 from kenning.materialize.base import Params, StoredEvent
@@ -20,6 +19,7 @@ from kenning.materialize.engine import freshness, materialize
 from kenning.materialize.fts import FtsMaterializer
 from kenning.recipes import Recipe, default_recipe
 from kenning.repository.gitrepo import GitRepo
+from tests.conftest import update
 
 
 class Dummy:

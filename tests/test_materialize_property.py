@@ -21,13 +21,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from fixtures.builder import ALICE, BOB, CAROL, RepoBuilder
-from kenning.api.pipeline import update
 from kenning.eventlog import database
 from kenning.materialize.engine import materialize
 from kenning.materialize.registry import MATERIALIZERS, load
 from kenning.repository.gitrepo import GitRepo
 from kenning.scry.filters import Filters
 from kenning.scry.lexical import search
+from tests.conftest import update
 from tests.test_materialize import test_recipe
 
 START = dt.datetime(2024, 1, 1, 10, 0, tzinfo=dt.UTC)

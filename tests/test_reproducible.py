@@ -19,10 +19,9 @@ from tests.test_time_travel import build_project
 _PIPELINE = """
 import sys
 from pathlib import Path
-from kenning.repository.gitrepo import GitRepo
-from kenning.api.pipeline import update
-result = update(GitRepo.discover(Path(sys.argv[1])), Path(sys.argv[2]),
-                workers=int(sys.argv[3]))
+import kenning
+with kenning.open(sys.argv[1], sys.argv[2]) as k:
+    result = k.scrape(workers=int(sys.argv[3]))
 assert all(r.action == "rebuilt" for r in result.materialized), result.materialized
 """
 

@@ -15,10 +15,10 @@ import pytest
 
 from fixtures import history
 from fixtures.builder import BOB
-from kenning.api.pipeline import update
 from kenning.eventlog import database
 from kenning.materialize.digest import digest_all
 from kenning.repository.gitrepo import GitRepo
+from tests.conftest import update
 
 SESSION = """# Session: Parser cleanup
 **ID**: 20240203-090000

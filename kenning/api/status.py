@@ -9,6 +9,7 @@ from typing import Any
 import apsw
 
 from kenning.eventlog import database, reader, state
+from kenning.recipes import Recipe
 from kenning.repository.gitrepo import GitRepo
 
 
@@ -30,7 +31,7 @@ class Status:
         return asdict(self)
 
 
-def status(repo: GitRepo | None, db_path: Path) -> Status:
+def status(repo: GitRepo | None, db_path: Path, recipe: Recipe) -> Status:
     conn = database.connect(db_path, create=False)
     scraped = state.read(conn)
     counts = reader.counts(conn)
@@ -44,16 +45,18 @@ def status(repo: GitRepo | None, db_path: Path) -> Status:
     if head and target and head != target and not result.cutoff:
         result.stale.append(f"eventlog: HEAD is at {head[:12]} but the log is at {target[:12]}; "
                             "run `kenning scrape`")
-    _materializer_status(conn, repo, result)
+    try:
+        _materializer_status(conn, recipe, result)
+    finally:
+        conn.close()
     return result
 
 
-def _materializer_status(conn: apsw.Connection, repo: GitRepo | None, result: Status) -> None:
+def _materializer_status(conn: apsw.Connection, recipe: Recipe, result: Status) -> None:
     """Each materializer as fresh, stale (with the reason) or disabled."""
     from kenning.materialize.engine import freshness
-    from kenning.recipes import load_recipe
 
-    for f in freshness(conn, load_recipe(repo.root if repo else None)):
+    for f in freshness(conn, recipe):
         result.materializers[f.name] = {"state": f.state, "reason": f.reason}
         if f.state == "stale":
             result.stale.append(f"{f.name}: {f.reason}; run `kenning materialize`")

@@ -1,18 +1,17 @@
-"""What every command shares: where the repository and database are, output."""
+"""What every command shares: the options that find the repository and database, and output."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from kenning.repository.gitrepo import GitRepo
-
-DEFAULT_DB = Path(".kenning") / "kenning.db"
+if TYPE_CHECKING:
+    from kenning.api.handle import Kenning
 
 DbOption = typer.Option(
     None, "--db", metavar="PATH",
@@ -27,21 +26,11 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 
-def find_repo(repo: Path) -> GitRepo:
-    return GitRepo.discover(repo)
+def open_handle(repo: Path, db: Path | None) -> Kenning:
+    """The one way every command finds its repository, database and recipe."""
+    from kenning.api.handle import open as open_kenning
 
-
-def db_path(db: Path | None, repo: GitRepo | None) -> Path:
-    if db is not None:
-        return db
-    if repo is None:
-        raise AssertionError("a repository is needed to find the default database")
-    return repo.root / DEFAULT_DB
-
-
-def resolve_db(db: Path | None, repo_dir: Path) -> Path:
-    """--db as given, or the default inside the repository that holds repo_dir."""
-    return db if db is not None else db_path(None, find_repo(repo_dir))
+    return open_kenning(repo, db)
 
 
 def print_json(value: Any) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, out, print_json, resolve_db
+from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json
 
 
 def digest_command(
@@ -36,14 +36,14 @@ def digest_command(
 
       kenning digest --check digest.json       # ... and on another: exit 1 if different
     """
-    from kenning.eventlog import database, state
-    from kenning.eventlog.digest import digest
-    from kenning.materialize import digest as tables
-
-    path = resolve_db(db, repo)
-    conn = database.connect(path, create=False)
+    with open_handle(repo, db) as k:
+        if check is not None:
+            report = k.check_digest(check)
+        else:
+            if write is not None:
+                k.write_digest(write, tables=all_tables)
+            result = k.digest(tables=all_tables)
     if check is not None:
-        report = tables.check(conn, tables.read_record(check))
         if as_json:
             print_json({"ok": report.ok, "differences": report.lines})
         elif report.ok:
@@ -55,12 +55,7 @@ def digest_command(
         if not report.ok:
             raise typer.Exit(1)
         return
-    if write is not None:
-        write.write_text(tables.dump_record(tables.record(conn, tables=all_tables)),
-                         encoding="utf-8")
-    d = digest(conn)
-    table_digests = tables.table_digests(conn) if all_tables else []
-    reproducible = state.read(conn).reproducible
+    d, table_digests, reproducible = result.digest, result.tables, result.reproducible
     if as_json:
         value = {"sha256": d.sha256, "events": d.total, "counts": d.counts,
                  "format_version": d.format_version, "reproducible": reproducible}

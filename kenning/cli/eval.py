@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, out, print_json
+from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json
 from kenning.errors import KenningError
+
+if TYPE_CHECKING:
+    from kenning.api.handle import Kenning
 
 
 def eval_command(
@@ -38,41 +42,35 @@ def eval_command(
 
       kenning eval bench/queries/kenning.json --mode hybrid --json
     """
-    from kenning.cli.scry import _locate, _rrf_k
-    from kenning.eventlog import database
-
-    root, db_file = _locate(db, repo)
-    conn = database.connect(db_file, create=False)
-    if target == "generate":
-        if from_commits is None:
-            raise KenningError("`kenning eval generate` needs --from-commits N")
-        from kenning.scry.evaluate import generate
-
-        queryset = generate(conn, from_commits)
-        if output is None:
-            print_json(queryset)
+    with open_handle(repo, db) as k:
+        if target == "generate":
+            _generate(k, from_commits, output)
         else:
-            import json
+            _score(k, Path(target), modes, from_commits, output, as_json)
 
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(json.dumps(queryset, indent=2, ensure_ascii=False,
-                                         sort_keys=True) + "\n", "utf-8")
-            out.print(f"wrote {len(queryset['queries'])} queries to {output}")
+
+def _generate(k: Kenning, from_commits: int | None, output: Path | None) -> None:
+    if from_commits is None:
+        raise KenningError("`kenning eval generate` needs --from-commits N")
+    queryset = k.generate_queries(from_commits)
+    if output is None:
+        print_json(queryset)
         return
+    import json
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(queryset, indent=2, ensure_ascii=False, sort_keys=True)
+                      + "\n", "utf-8")
+    out.print(f"wrote {len(queryset['queries'])} queries to {output}")
+
+
+def _score(k: Kenning, target: Path, modes: list[str] | None, from_commits: int | None,
+           output: Path | None, as_json: bool) -> None:
     if from_commits is not None or output is not None:
         raise KenningError("--from-commits and --output belong to `kenning eval generate`")
-
-    from kenning.scry.evaluate import evaluate, load_queryset
-    from kenning.scry.search import MODES, Searcher
-
-    chosen = tuple(dict.fromkeys(modes)) if modes else MODES
-    unknown = [m for m in chosen if m not in MODES]
-    if unknown:
-        raise KenningError(f"unknown --mode {unknown[0]!r}; choose {', '.join(MODES)}")
-    queries = load_queryset(Path(target))
-    scores = evaluate(Searcher(conn, rrf_k=_rrf_k(root)), queries, chosen)
+    queries, scores = k.evaluate(target, modes or ())
     if as_json:
-        print_json({"queryset": target, "queries": len(queries),
+        print_json({"queryset": str(target), "queries": len(queries),
                     "modes": [s.as_json() for s in scores]})
         return
     out.print(f"{target}: {len(queries)} queries")

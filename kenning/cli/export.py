@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from kenning.cli.common import DbOption, RepoOption, err, resolve_db
+from kenning.cli.common import DbOption, RepoOption, err, open_handle
 
 
 def export_command(
@@ -28,12 +28,9 @@ def export_command(
 
       kenning export --format parquet --output events.parquet
     """
-    from kenning.api.export import export
-    from kenning.eventlog import database
-
-    conn = database.connect(resolve_db(db, repo), create=False)
     try:
-        n = export(conn, fmt, output, sys.stdout.buffer)
+        with open_handle(repo, db) as k:
+            n = k.export(fmt, output, sys.stdout.buffer)
         sys.stdout.flush()
     except BrokenPipeError:  # `kenning export | head`: the reader had enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, db_path, find_repo, out, print_json
+from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json
 
 
 def materialize_command(
@@ -31,18 +31,13 @@ def materialize_command(
 
       kenning materialize fts --rebuild   # rebuild the full-text index from the log
     """
-    from kenning.materialize.engine import materialize
-    from kenning.recipes import load_recipe
-
-    git_repo = find_repo(repo)
-    recipe = load_recipe(git_repo.root)
-    results = materialize(db_path(db, git_repo), recipe, names or (), rebuild=rebuild)
+    with open_handle(repo, db) as k:
+        results = k.materialize(names or (), rebuild=rebuild)
+        source = k.recipe.source
     if as_json:
-        print_json({"recipe": recipe.source, "materializers": [r.as_dict() for r in results]})
+        print_json({"recipe": source, "materializers": [r.as_dict() for r in results]})
         return
+    from kenning.cli.scrape import describe_run
+
     for r in results:
-        detail = {"rebuilt": f"rebuilt ({r.reason}): {r.added} events",
-                  "caught up": f"caught up: +{r.added} -{r.removed} events",
-                  "fresh": "already fresh",
-                  "dropped": f"tables dropped ({r.reason})"}[r.action]
-        out.print(f"{r.name:<12} {detail} in {r.seconds:.2f}s")
+        out.print(f"{r.name:<12} {describe_run(r)}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, out, print_json, resolve_db
+from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json
 
 query_app = typer.Typer(
     help="Questions across decisions, commits, authors and code, answered from the "
@@ -20,15 +20,9 @@ LimitOption = typer.Option(None, "--limit", min=0, metavar="N",
                            help="Show at most N results. Default: all.")
 
 
-def _run(db: Path | None, repo: Path, ask: Callable[[Any], list[dict[str, Any]]]
-         ) -> list[dict[str, Any]]:
-    from kenning.eventlog import database
-
-    conn = database.connect(resolve_db(db, repo), create=False)
-    try:
-        return ask(conn)
-    finally:
-        conn.close()
+def _run(db: Path | None, repo: Path, ask: Callable[[Any], list[Any]]) -> list[Any]:
+    with open_handle(repo, db) as k:
+        return ask(k)
 
 
 @query_app.command("decisions-context")
@@ -43,9 +37,7 @@ def decisions_context_command(
 
       kenning query decisions-context --days 7 --limit 10
     """
-    from kenning.scry import queries
-
-    results = _run(db, repo, lambda c: queries.decisions_context(c, days=days, limit=limit))
+    results = _run(db, repo, lambda k: k.query("decisions-context", days=days, limit=limit))
     if as_json:
         print_json(results)
         return
@@ -67,9 +59,7 @@ def collaboration_command(
 
       kenning query collaboration --limit 20 --json
     """
-    from kenning.scry import queries
-
-    results = _run(db, repo, lambda c: queries.collaboration(c, limit=limit))
+    results = _run(db, repo, lambda k: k.query("collaboration", limit=limit))
     if as_json:
         print_json(results)
         return
@@ -91,9 +81,7 @@ def decision_impact_command(
 
       kenning query decision-impact --days 14 --json
     """
-    from kenning.scry import queries
-
-    results = _run(db, repo, lambda c: queries.decision_impact(c, days=days, limit=limit))
+    results = _run(db, repo, lambda k: k.query("decision-impact", days=days, limit=limit))
     if as_json:
         print_json(results)
         return
@@ -121,15 +109,12 @@ def definitions_command(
 
       kenning query definitions Session.execute
     """
-    from kenning.scry import code_lookup
-
-    results = _run(db, repo, lambda c: code_lookup.definitions(c, name, path=path,
-                                                              limit=limit))
+    results = _run(db, repo, lambda k: k.definitions(name, path=path, limit=limit))
     if as_json:
-        print_json(results)
+        print_json([d.as_json() for d in results])
         return
     for d in results:
-        out.print(f"{d['path']}:{d['line']}  {d['kind']}  {d['qualified_name']}", markup=False)
+        out.print(f"{d.path}:{d.line}  {d.kind}  {d.qualified_name}", markup=False)
     if not results:
         out.print(f"no definition of {name}", markup=False)
 
@@ -147,13 +132,11 @@ def callers_command(
 
       kenning query callers execute --path 'lib/*' --limit 20
     """
-    from kenning.scry import code_lookup
-
-    results = _run(db, repo, lambda c: code_lookup.callers(c, name, path=path, limit=limit))
+    results = _run(db, repo, lambda k: k.callers(name, path=path, limit=limit))
     if as_json:
-        print_json(results)
+        print_json([c.as_json() for c in results])
         return
-    for d in results:
-        out.print(f"{d['path']}:{d['line']}  {d['caller']}  ->  {d['callee']}", markup=False)
+    for c in results:
+        out.print(f"{c.path}:{c.line}  {c.caller}  ->  {c.callee}", markup=False)
     if not results:
         out.print(f"no calls of {name}", markup=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from kenning.cli.common import JsonOption, RepoOption, find_repo, out, print_json
+from kenning.cli.common import JsonOption, RepoOption, open_handle, out, print_json
 
 recipe_app = typer.Typer(
     help="The recipe (.kenning/recipe.toml): scrape options and materializer parameters.",
@@ -22,9 +22,8 @@ def show_command(repo: Path = RepoOption, as_json: bool = JsonOption) -> None:
 
       kenning recipe show --json
     """
-    from kenning.recipes import load_recipe
-
-    recipe = load_recipe(find_repo(repo).root)
+    with open_handle(repo, None) as k:
+        recipe = k.recipe
     if as_json:
         print_json({"source": recipe.source, "recipe": recipe.values})
         return
@@ -45,8 +44,9 @@ def check_command(
       kenning recipe check                # .kenning/recipe.toml of this repository
     """
     from kenning.recipes import RECIPE_PATH, read_recipe
+    from kenning.repository.gitrepo import GitRepo
 
-    path = file if file is not None else find_repo(repo).root / RECIPE_PATH
+    path = file if file is not None else GitRepo.discover(repo).root / RECIPE_PATH
     if file is None and not path.is_file():
         out.print(f"no {RECIPE_PATH}: the default recipe applies")
         return

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from kenning.cli.common import (
-    DbOption,
-    JsonOption,
-    RepoOption,
-    db_path,
-    find_repo,
-    out,
-    print_json,
-    warn,
-)
+from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json, warn
+
+if TYPE_CHECKING:
+    from kenning.materialize.engine import RunResult
 
 
 def scrape_command(
@@ -67,18 +62,17 @@ def scrape_command(
       kenning scrape --no-embed       # everything but the (slow, first time) embeddings
       kenning scrape --until 2024-06-30 --db /tmp/june.db   # the project as of that day
     """
-    from kenning.api.pipeline import update
-    from kenning.api.status import status
     from kenning.cli.progress import BarProgress
 
-    git_repo = find_repo(repo)
-    path = db_path(db, git_repo)
     started = time.monotonic()
-    updated = update(git_repo, path, scrapers=scrapers or (), until=until, full=full,
-                     session_paths=sessions or (), worktree=worktree,
-                     run_materializers=not no_materialize, embed=not no_embed,
-                     progress=BarProgress(), workers=workers)
-    result = updated.scrape
+    with open_handle(repo, db) as k:
+        report = k.scrape(scrapers=scrapers or (), until=until, full=full,
+                          session_paths=sessions or (), worktree=worktree,
+                          materialize=not no_materialize, embed=not no_embed,
+                          workers=workers, progress=BarProgress())
+        counts = k.status().counts if not report.scrape.unchanged else {}
+        path = k.db_path
+    result = report.scrape
     seconds = time.monotonic() - started
     for notice in result.warnings:
         warn(str(notice))
@@ -86,27 +80,37 @@ def scrape_command(
         print_json({"target": result.target, "cutoff": result.cutoff, "added": result.added,
                     "removed": result.removed, "unchanged": result.unchanged,
                     "seconds": round(seconds, 3), "warnings": [str(w) for w in result.warnings],
-                    "materialized": [r.as_dict() for r in updated.materialized]})
+                    "materialized": [r.as_dict() for r in report.materialized]})
         return
     if result.target is None:
         out.print(f"{path}: empty eventlog")
         return
     where = result.target[:12] + (f" (until {result.cutoff})" if result.cutoff else "")
     if result.unchanged:
-        out.print(f"{path}: already up to date at {where}")
-        return
-    info = status(git_repo, path)
-    rebuilt = [r.name for r in updated.materialized if r.action == "rebuilt"]
-    if rebuilt:
-        out.print(f"rebuilt {', '.join(rebuilt)}")
-    if any(r.name == "embeddings" and r.action in ("rebuilt", "caught up")
-           for r in updated.materialized):
-        from kenning.materialize.embeddings import last_run_note
+        out.print(f"eventlog     unchanged at {where} ({path})")
+    else:
+        out.print(f"eventlog     +{result.added} -{result.removed} events at {where} "
+                  f"({path})")
+        for event_type, n in counts.items():
+            out.print(f"  {event_type:<20} {n:>8}")
+    for run in report.materialized:
+        out.print(f"{run.name:<12} {describe_run(run)}")
+        if run.name == "embeddings" and run.action in ("rebuilt", "caught up"):
+            from kenning.materialize.embeddings import last_run_note
 
-        note = last_run_note(path)
-        if note:
-            out.print(note)
-    out.print(f"scraped {where} into {path} in {seconds:.1f}s: "
-              f"+{result.added} -{result.removed} events, {info.events} in all")
-    for event_type, n in info.counts.items():
-        out.print(f"  {event_type:<20} {n:>8}")
+            note = last_run_note(path)
+            if note:
+                out.print(note)
+    out.print(f"done in {seconds:.1f}s")
+
+
+def describe_run(run: RunResult) -> str:
+    """One materializer's run in words: what it did, and how long it took."""
+    took = f" in {run.seconds:.2f}s" if run.seconds >= 0.005 else ""
+    if run.action == "rebuilt":
+        return f"rebuilt ({run.reason}): {run.added} events{took}"
+    if run.action == "caught up":
+        return f"caught up: +{run.added} -{run.removed} events{took}"
+    if run.action == "dropped":
+        return f"tables dropped ({run.reason})"
+    return "already fresh"

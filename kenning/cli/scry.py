@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, out, print_json, warn
+from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json, warn
 from kenning.errors import KenningError
 
 UNTIL_NOTE = ("--until filters results by time on this database; derived figures "
@@ -58,16 +58,17 @@ def scry_command(
 
       kenning scry --file src/app.py
     """
-    from kenning.eventlog import database
-
-    root, db_file = _locate(db, repo)
+    if file is not None and query:
+        raise KenningError("give either a QUERY or --file PATH, not both")
+    if file is None and query is None:
+        raise KenningError("nothing to look for; give a QUERY (or --file PATH)")
+    with open_handle(repo, db) as k:
+        if file is not None:
+            report = k.file_report(file, limit=limit)
+        else:
+            answer = k.scry(query, mode=mode, types=types or (), since=since, until=until,
+                            author=author, path=path, limit=limit)
     if file is not None:
-        if query:
-            raise KenningError("give either a QUERY or --file PATH, not both")
-        from kenning.scry.file_report import file_report
-
-        conn = database.connect(db_file, create=False)
-        report = file_report(conn, _repo_path(file, root), limit=limit)
         if until:
             report.notes.append(UNTIL_NOTE)
         if as_json:
@@ -75,17 +76,6 @@ def scry_command(
         else:
             _print_report(report)
         return
-    if query is None:
-        raise KenningError("nothing to look for; give a QUERY (or --file PATH)")
-
-    from kenning.scry.filters import Filters
-    from kenning.scry.search import Searcher
-
-    conn = database.connect(db_file, create=False)
-    filters = Filters(types=tuple(types or ()), since=since, until=until, author=author,
-                      path=path)
-    answer = Searcher(conn, rrf_k=_rrf_k(root)).search(query, mode=mode, filters=filters,
-                                                       limit=limit)
     if until:
         answer.notes.append(UNTIL_NOTE)
     for note in answer.notes:
@@ -95,37 +85,6 @@ def scry_command(
                     "results": [r.as_json(explain) for r in answer.results]})
         return
     _print_results(answer.results, answer.mode, explain)
-
-
-def _locate(db: Path | None, repo: Path) -> tuple[Path | None, Path]:
-    """(repository root or None, database file)."""
-    from kenning.cli.common import DEFAULT_DB, find_repo
-
-    try:
-        root = find_repo(repo).root
-    except KenningError:
-        if db is None:
-            raise
-        return None, db
-    return root, db if db is not None else root / DEFAULT_DB
-
-
-def _rrf_k(root: Path | None) -> float:
-    from kenning.recipes import default_recipe, load_recipe
-
-    return (load_recipe(root) if root is not None else default_recipe()).rrf_k
-
-
-def _repo_path(given: str, root: Path | None) -> str:
-    """The path as git spells it: repository-relative, forward slashes."""
-    candidate = Path(given)
-    if root is not None:
-        absolute = candidate if candidate.is_absolute() else Path.cwd() / candidate
-        try:
-            return absolute.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return given.strip().removeprefix("./")
 
 
 def _print_results(results: list[Any], mode: str, explain: bool) -> None:

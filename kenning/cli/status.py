@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, db_path, out, print_json
-from kenning.errors import KenningError
-from kenning.repository.gitrepo import GitRepo
+from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json
 
 
 def status_command(
@@ -18,15 +16,8 @@ def status_command(
 
       kenning status --json
     """
-    from kenning.api.status import status
-
-    try:
-        git_repo: GitRepo | None = GitRepo.discover(repo)
-    except KenningError:
-        if db is None:
-            raise
-        git_repo = None  # a --db outside any repository: show it without staleness
-    info = status(git_repo, db_path(db, git_repo))
+    with open_handle(repo, db) as k:  # a --db outside any repository: no staleness
+        info = k.status()
     if as_json:
         print_json(info.as_dict())
         return

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, db_path, find_repo, out, print_json
+from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json
 
 
 def verify_command(
@@ -27,10 +27,8 @@ def verify_command(
 
       kenning scrape && kenning verify --all   # the materialized tables too
     """
-    from kenning.api.verify import verify
-
-    git_repo = find_repo(repo)
-    result = verify(git_repo, db_path(db, git_repo), all_tables=all_tables)
+    with open_handle(repo, db) as k:
+        result = k.verify(tables=all_tables)
     diff = result.difference
     if as_json:
         print_json({"ok": result.ok, "stored": result.stored, "rebuilt": result.rebuilt,

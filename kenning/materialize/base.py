@@ -40,8 +40,11 @@ class Materializer(Protocol):
         """Create its empty tables."""
         ...
 
-    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
-        """Fold in events (any order; the result must not depend on it)."""
+    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent],
+            params: Params) -> bool | None:
+        """Fold in events (any order; the result must not depend on it). False: it cannot
+        fold these in place (a fold that depends on order and got a late event); the
+        engine then rebuilds it."""
         ...
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS materializer_state(
     log_epoch TEXT NOT NULL, watermark INTEGER NOT NULL) WITHOUT ROWID;
 """
 _BATCH = 2000
+PROJECTION_PREFIX = "project:"  # materializer_state names of users' projections
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,20 @@ def materialize_in(conn: apsw.Connection, recipe: Recipe, names: Sequence[str] =
     return [results[n] for n in MATERIALIZERS if n in results]
 
 
+def bring_up_to_date(conn: apsw.Connection, m: Materializer, params: Params) -> RunResult:
+    """One materializer that is not in the registry (a user's projection), inside the
+    caller's write transaction: caught up, or rebuilt when it must be."""
+    ensure_state_table(conn)
+    head = reader.journal_head(conn)
+    started = time.monotonic()
+    outcome = _catch_up(conn, m, params, head, force=False)
+    if isinstance(outcome, str):
+        (outcome,) = _rebuild_together(conn, [(m, params, outcome)], head)
+    else:
+        outcome.seconds = time.monotonic() - started
+    return outcome
+
+
 def freshness(conn: apsw.Connection, recipe: Recipe) -> list[Freshness]:
     """Each registered materializer as fresh, stale (and why) or disabled; read only."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -165,6 +180,8 @@ def _catch_up(conn: apsw.Connection, m: Materializer, params: Params, head: int,
     watermark = state[3]
     if watermark >= head:
         return RunResult(m.name, "fresh")
+    if reader.journal_start(conn) > watermark + 1:
+        return "the change journal no longer reaches back to its watermark"
     added_ids, removed = reader.net_changes(conn, m.consumes, watermark, head)
     if not added_ids and not removed:
         _save_state(conn, m, params, head)
@@ -177,7 +194,8 @@ def _catch_up(conn: apsw.Connection, m: Materializer, params: Params, head: int,
     if removed and m.remove(conn, removed, params) is False:
         return "a removal it cannot fold"  # its tables are dropped before the rebuild
     for chunk in _chunks(events, _BATCH):
-        m.add(conn, chunk, params)
+        if m.add(conn, chunk, params) is False:
+            return "new events it cannot fold in place"
     _save_state(conn, m, params, head)
     return RunResult(m.name, "caught up", added=len(events), removed=len(removed))
 
@@ -293,6 +311,11 @@ def _prune_journal(conn: apsw.Connection, recipe: Recipe) -> None:
         state = _state(conn, name)
         if enabled and state is not None and not _rebuild_reason(conn, load(name), params, state):
             floors.append(state[3])
+    # a user's projection (kenning.Kenning.project) catches up from its watermark too
+    epoch = _epoch(conn)
+    floors.extend(int(w) for w, e in conn.execute(  # type: ignore[call-overload]
+        "SELECT watermark, log_epoch FROM materializer_state WHERE name LIKE ?",
+        (PROJECTION_PREFIX + "%",)) if e == epoch)
     floor = min(floors) if floors else reader.journal_head(conn)
     store.prune_journal(conn, floor)
 

@@ -6,12 +6,38 @@ and line order, ready for `--json`.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import apsw
 
 from kenning.errors import KenningError
 from kenning.materialize.views.code import callee_name, dotted
+
+
+@dataclass(frozen=True)
+class Definition:
+    path: str
+    line: int
+    kind: str  # function, method, class, struct, field, constant, ...
+    qualified_name: str
+    container: str | None
+    language: str
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    line: int
+    caller: str
+    callee: str  # as written
+    language: str
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def _require(conn: apsw.Connection, table: str) -> None:
@@ -27,7 +53,7 @@ def _where_path(path: str | None) -> tuple[str, list[Any]]:
 
 
 def definitions(conn: apsw.Connection, name: str, *, path: str | None = None,
-                limit: int | None = None) -> list[dict[str, Any]]:
+                limit: int | None = None) -> list[Definition]:
     """Every definition whose name or qualified name is `name`."""
     _require(conn, "symbols")
     extra, params = _where_path(path)
@@ -35,14 +61,12 @@ def definitions(conn: apsw.Connection, name: str, *, path: str | None = None,
         "SELECT path, line, kind, qualified_name, container, language FROM symbols "
         f"WHERE (name = ? OR qualified_name = ?){extra} "
         "ORDER BY path, line, qualified_name, kind", [name, name, *params]).fetchall()
-    found = [{"path": p, "line": line, "kind": kind, "qualified_name": qualified,
-              "container": container, "language": language}
-             for p, line, kind, qualified, container, language in rows]
+    found = [Definition(*row) for row in rows]
     return found[:limit] if limit is not None else found
 
 
 def callers(conn: apsw.Connection, name: str, *, path: str | None = None,
-            limit: int | None = None) -> list[dict[str, Any]]:
+            limit: int | None = None) -> list[Call]:
     """Every call site of `name`: a bare name matches the callee's last part (`execute`
     finds `conn.execute`), a dotted one the callee's end (`conn.execute` finds
     `self.conn.execute`, not `other.execute`; `handler.handle` finds PHP's
@@ -55,8 +79,7 @@ def callers(conn: apsw.Connection, name: str, *, path: str | None = None,
         "SELECT path, line, caller, callee, language FROM calls "
         f"WHERE callee_name = ?{extra} ORDER BY path, line, caller, callee",
         [last, *params]).fetchall()
-    found = [{"path": p, "line": line, "caller": caller, "callee": callee,
-              "language": language}
+    found = [Call(p, line, caller, callee, language)
              for p, line, caller, callee, language in rows
              if "." not in wanted or _plain(callee) == wanted
              or _plain(callee).endswith("." + wanted)]

@@ -1,0 +1,333 @@
+"""`kenning.open()`: one repository's knowledge as a Python object.
+
+The CLI, the MCP server and Python callers all go through a `Kenning`: it finds
+the repository, the database and the recipe in one place, keeps one read
+connection (and, once semantic search ran, the vectors and the query encoder)
+warm, and closes what it opened. Writing (scrape, materialize, project) opens
+the database for writing for the length of that call only.
+
+    >>> import kenning
+    >>> with kenning.open("path/to/repo") as k:          # doctest: +SKIP
+    ...     k.scrape()
+    ...     for hit in k.scry("retry backoff", limit=5).results:
+    ...         print(hit.kind, hit.source, hit.title)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import apsw
+
+from kenning.errors import KenningError
+from kenning.progress import Progress
+from kenning.recipes import Recipe, load_recipe
+from kenning.repository.gitrepo import GitRepo
+
+if TYPE_CHECKING:  # each loads only when its method runs
+    from kenning.api.status import Status
+    from kenning.api.verify import VerifyResult
+    from kenning.eventlog.digest import Digest
+    from kenning.eventlog.reader import StoredEvent
+    from kenning.materialize.digest import CheckReport, TableDigest
+    from kenning.materialize.engine import RunResult
+    from kenning.materialize.projections import Step
+    from kenning.scrapers.engine import ScrapeResult
+    from kenning.scry.code_lookup import Call, Definition
+    from kenning.scry.evaluate import ModeScore, Query
+    from kenning.scry.file_report import FileReport
+    from kenning.scry.search import Answer, Searcher
+
+DEFAULT_DB = Path(".kenning") / "kenning.db"
+
+
+def open(repo: str | Path = ".", db: str | Path | None = None) -> Kenning:  # noqa: A001
+    """The knowledge of the repository that holds `repo` (any directory inside it).
+
+    `db` defaults to `.kenning/kenning.db` at the repository root. A `db` outside any
+    repository can still be read (status, scry, digest, export), not scraped."""
+    try:
+        git: GitRepo | None = GitRepo.discover(Path(repo))
+    except KenningError:
+        if db is None:
+            raise
+        git = None
+    if db is not None:
+        path = Path(db)
+    else:
+        assert git is not None
+        path = git.root / DEFAULT_DB
+    return Kenning(git, path)
+
+
+@dataclass
+class ScrapeReport:
+    """What `Kenning.scrape` did: the eventlog's change, then each materializer's run."""
+
+    scrape: ScrapeResult
+    materialized: list[RunResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    digest: Digest
+    tables: list[TableDigest]  # empty unless asked for
+    reproducible: bool
+
+
+class Kenning:
+    """A repository, its database and its recipe. Use as a context manager, or close()."""
+
+    def __init__(self, repo: GitRepo | None, db_path: Path, recipe: Recipe | None = None
+                 ) -> None:
+        self.repo = repo
+        self.db_path = db_path
+        self._recipe = recipe
+        self._conn: apsw.Connection | None = None
+        self._searcher: Searcher | None = None
+
+    # -- lifetime -------------------------------------------------------------------
+
+    def __enter__(self) -> Kenning:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._searcher = None, None
+
+    @property
+    def recipe(self) -> Recipe:
+        """The effective recipe, read on first use (an invalid one stops only what needs it:
+        digest and export do not)."""
+        if self._recipe is None:
+            self._recipe = load_recipe(self.root)
+        return self._recipe
+
+    @property
+    def root(self) -> Path | None:
+        return self.repo.root if self.repo else None
+
+    def _git(self, action: str) -> GitRepo:
+        if self.repo is None:
+            raise KenningError(f"{action} needs the git repository; run it inside a clone "
+                               "(or pass --repo)")
+        return self.repo
+
+    def _read(self) -> apsw.Connection:
+        """The read connection, opened on first use and kept."""
+        if self._conn is None:
+            from kenning.eventlog import database
+
+            self._conn = database.connect(self.db_path, create=False)
+        return self._conn
+
+    # -- writing -------------------------------------------------------------------
+
+    def scrape(self, *, until: str | None = None, full: bool = False,
+               scrapers: Sequence[str] = (), session_paths: Sequence[str] = (),
+               worktree: bool = False, materialize: bool = True, embed: bool = True,
+               workers: int | None = None, progress: Progress | None = None) -> ScrapeReport:
+        """Bring the eventlog to HEAD (or to `until`: a date, ISO time or revision), then
+        every enabled materializer (`embed=False` leaves the embeddings stale)."""
+        from kenning.materialize.registry import MATERIALIZERS
+        from kenning.scrapers.engine import scrape
+
+        repo = self._git("scraping")
+        options = self.recipe.scrape_options(session_paths=tuple(session_paths) or None,
+                                             worktree=worktree)
+        if workers is not None:  # how, not what: the eventlog does not depend on it
+            options = replace(options, workers=workers)
+        report = ScrapeReport(scrape(repo, self.db_path, scrapers=scrapers, until=until,
+                                     full=full, options=options, progress=progress))
+        if materialize:
+            names = [] if embed else [n for n in MATERIALIZERS
+                                      if n != "embeddings" and self.recipe.materializer(n)[0]]
+            if embed or names:
+                report.materialized = self.materialize(names, progress=progress)
+        return report
+
+    def materialize(self, names: Sequence[str] = (), *, rebuild: bool = False,
+                    progress: Progress | None = None) -> list[RunResult]:
+        """Catch up (or rebuild) the selected materializers, default every enabled one."""
+        from kenning.materialize.engine import materialize
+
+        del progress  # the engine reports through the materializers (embeddings)
+        return materialize(self.db_path, self.recipe, names, rebuild=rebuild)
+
+    def project(self, name: str, step: Step, seed: Any, *, types: Sequence[str] = (),
+                version: int = 1) -> Any:
+        """Fold the eventlog with your own pure `step(state, event) -> state` from `seed`,
+        keeping the state (JSON) in the database: the next call folds only the events
+        added since. `types` are event type prefixes (default: every event); change
+        `version` when `step` changes meaning."""
+        from kenning.eventlog import database
+        from kenning.materialize.projections import Fold, project
+
+        fold = Fold(name, step, seed, types, version)
+        conn = database.connect(self.db_path, create=False)
+        try:
+            with database.write_transaction(conn, self.db_path):
+                state, _ = project(conn, fold)
+        finally:
+            conn.close()
+        return state
+
+    def drop_projection(self, name: str) -> bool:
+        from kenning.eventlog import database
+        from kenning.materialize.projections import drop
+
+        conn = database.connect(self.db_path, create=False)
+        try:
+            with database.write_transaction(conn, self.db_path):
+                return drop(conn, name)
+        finally:
+            conn.close()
+
+    # -- the state of the database ------------------------------------------------------
+
+    def status(self) -> Status:
+        from kenning.api.status import status
+
+        return status(self.repo, self.db_path, self.recipe)
+
+    def digest(self, *, tables: bool = False) -> DigestReport:
+        """SHA-256 of the eventlog in seq order (and one per materialized table)."""
+        from kenning.eventlog import state
+        from kenning.eventlog.digest import digest
+        from kenning.materialize.digest import table_digests
+
+        conn = self._read()
+        return DigestReport(digest(conn), table_digests(conn) if tables else [],
+                            state.read(conn).reproducible)
+
+    def write_digest(self, path: Path, *, tables: bool = False) -> None:
+        """A digest file for a later `check_digest` (on this or another machine)."""
+        from kenning.materialize import digest
+
+        text = digest.dump_record(digest.record(self._read(), tables=tables))
+        try:
+            path.write_text(text, encoding="utf-8")
+        except IsADirectoryError as exc:
+            raise KenningError(f"{path} is a directory; give a file name for the digest"
+                               ) from exc
+        except OSError as exc:
+            raise KenningError(f"cannot write {path}: {exc.strerror}") from exc
+
+    def check_digest(self, path: Path) -> CheckReport:
+        from kenning.materialize import digest
+
+        return digest.check(self._read(), digest.read_record(path))
+
+    def verify(self, *, tables: bool = False) -> VerifyResult:
+        """Rebuild the eventlog (and with `tables`, every built table) from nothing in a
+        temporary database and compare."""
+        from kenning.api.verify import verify
+
+        return verify(self._git("verify"), self.db_path, all_tables=tables, recipe=self.recipe)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """The search engine on the read connection, kept warm between queries."""
+        if self._searcher is None:
+            from kenning.scry.search import Searcher
+
+            self._searcher = Searcher(self._read(), rrf_k=self.recipe.rrf_k)
+        return self._searcher
+
+    def scry(self, query: str, *, mode: str = "hybrid", types: Sequence[str] = (),
+             since: str | None = None, until: str | None = None, author: str | None = None,
+             path: str | None = None, limit: int = 10) -> Answer:
+        """Search decisions, commits and code: hybrid (BM25 + vectors) by default."""
+        from kenning.scry.filters import Filters
+
+        filters = Filters(types=tuple(types), since=since, until=until, author=author,
+                          path=path)
+        return self.searcher().search(query, mode=mode, filters=filters, limit=limit)
+
+    def file_report(self, path: str, *, limit: int = 10) -> FileReport:
+        """What changes with a file, who knows it, its activity, what was said about it."""
+        from kenning.scry.file_report import file_report
+
+        return file_report(self._read(), self.repo_path(path), limit=limit)
+
+    def repo_path(self, given: str) -> str:
+        """A path as git spells it (repository-relative, forward slashes), from a path
+        relative to the current directory, absolute, or already repository-relative."""
+        candidate = Path(given)
+        if self.root is not None:
+            absolute = candidate if candidate.is_absolute() else Path.cwd() / candidate
+            try:
+                return absolute.resolve().relative_to(self.root.resolve()).as_posix()
+            except ValueError:
+                pass
+        return given.strip().removeprefix("./")
+
+    def definitions(self, name: str, *, path: str | None = None,
+                    limit: int | None = None) -> list[Definition]:
+        """Where a function, type, field or constant called `name` is defined."""
+        from kenning.scry.code_lookup import definitions
+
+        return definitions(self._read(), name, path=path, limit=limit)
+
+    def callers(self, name: str, *, path: str | None = None,
+                limit: int | None = None) -> list[Call]:
+        """Every call site of `name`, with its calling function."""
+        from kenning.scry.code_lookup import callers
+
+        return callers(self._read(), name, path=path, limit=limit)
+
+    def events(self, *, types: Sequence[str] = (), since: str | None = None,
+               until: str | None = None) -> Iterator[StoredEvent]:
+        """The eventlog in seq order: event types by prefix, UTC times as stored."""
+        from kenning.eventlog import reader
+
+        return reader.events(self._read(), types, since=since, until=until)
+
+    def export(self, fmt: str = "jsonl", output: Path | None = None,
+               stream: IO[bytes] | None = None) -> int:
+        """Write the eventlog as JSON Lines or Parquet; the number of events written."""
+        import sys
+
+        from kenning.api.export import export
+
+        return export(self._read(), fmt, output, stream or sys.stdout.buffer)
+
+    def generate_queries(self, commits: int) -> dict[str, Any]:
+        """A query set from `commits` commits spread over the history (subject = query,
+        changed files = relevant; each excludes its source commit)."""
+        from kenning.scry.evaluate import generate
+
+        return generate(self._read(), commits)
+
+    def evaluate(self, queryset: Path, modes: Sequence[str] = ()
+                 ) -> tuple[list[Query], list[ModeScore]]:
+        """Retrieval quality and latency of each search mode on a query set file."""
+        from kenning.scry.evaluate import evaluate, load_queryset
+        from kenning.scry.search import MODES
+
+        chosen = tuple(dict.fromkeys(modes)) or MODES
+        unknown = [m for m in chosen if m not in MODES]
+        if unknown:
+            raise KenningError(f"unknown --mode {unknown[0]!r}; choose {', '.join(MODES)}")
+        queries = load_queryset(queryset)
+        return queries, evaluate(self.searcher(), queries, chosen)
+
+    def query(self, name: str, **options: Any) -> list[dict[str, Any]]:
+        """One of the cross-cutting questions: decisions-context, collaboration,
+        decision-impact (options: days, limit)."""
+        from kenning.scry import queries
+
+        asks: dict[str, Any] = {"decisions-context": queries.decisions_context,
+                "collaboration": queries.collaboration,
+                "decision-impact": queries.decision_impact}
+        if name not in asks:
+            raise KenningError(f"unknown query {name!r}; choose from {', '.join(asks)}")
+        return asks[name](self._read(), **options)  # type: ignore[no-any-return]

@@ -209,4 +209,6 @@ def test_snippet_centres_on_a_query_word() -> None:
     body = "intro " * 60 + "the backoff policy doubles the pause " + "tail " * 60
     text = snippet(body, ["backoff"])
     assert "backoff" in text and text.startswith("…") and text.endswith("…")
+    words = set(body.split())
+    assert all(word in words for word in text.strip("…").split())  # never cut mid-word
     assert snippet("short body", ["x"]) == "short body"

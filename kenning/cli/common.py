@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,8 @@ RepoOption = typer.Option(
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of text.")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: a warning that names file:line is never cut onto a second line
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def open_handle(repo: Path, db: Path | None) -> Kenning:
@@ -31,6 +33,11 @@ def open_handle(repo: Path, db: Path | None) -> Kenning:
     from kenning.api.handle import open as open_kenning
 
     return open_kenning(repo, db)
+
+
+def styled() -> bool:
+    """Bold and dim on stdout: only on a terminal, and never with NO_COLOR set."""
+    return out.is_terminal and not os.environ.get("NO_COLOR")
 
 
 def print_json(value: Any) -> None:

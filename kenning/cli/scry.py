@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json, warn
+from kenning.cli.common import (
+    DbOption,
+    JsonOption,
+    RepoOption,
+    err,
+    open_handle,
+    out,
+    print_json,
+    styled,
+    warn,
+)
 from kenning.errors import KenningError
+
+if TYPE_CHECKING:
+    from kenning.scry.search import Result
 
 UNTIL_NOTE = ("--until filters results by time on this database; derived figures "
               "(co-change, expertise, signals) are as of its last scrape. For the exact "
@@ -42,6 +55,11 @@ def scry_command(
     limit: int = typer.Option(10, "--limit", metavar="N", help="How many results."),
     explain: bool = typer.Option(False, "--explain",
                                  help="Show each search arm's rank and score."),
+    fmt: str = typer.Option(
+        "table", "--format", metavar="FORMAT",
+        help="table (fitted to the terminal; a location is never split), plain (one hit "
+        "per line: where, kind, time, snippet, like grep), tsv, or json.",
+    ),
     db: Path = DbOption,
     repo: Path = RepoOption,
     as_json: bool = JsonOption,
@@ -58,6 +76,11 @@ def scry_command(
 
       kenning scry --file src/app.py
     """
+    from kenning.cli.hits import FORMATS
+
+    if fmt not in FORMATS:
+        raise KenningError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
+    fmt = "json" if as_json else fmt
     if file is not None and query:
         raise KenningError("give either a QUERY or --file PATH, not both")
     if file is None and query is None:
@@ -71,7 +94,7 @@ def scry_command(
     if file is not None:
         if until:
             report.notes.append(UNTIL_NOTE)
-        if as_json:
+        if fmt == "json":
             print_json(report.as_json())
         else:
             _print_report(report)
@@ -80,43 +103,36 @@ def scry_command(
         answer.notes.append(UNTIL_NOTE)
     for note in answer.notes:
         warn(note)
-    if as_json:
+    if fmt == "json":  # an empty list says it all, and scripts get exit 0
         print_json({"query": query, "mode": answer.mode, "notes": answer.notes,
                     "results": [r.as_json(explain) for r in answer.results]})
-        return
-    _print_results(answer.results, answer.mode, explain)
+    elif answer.results:
+        _print_results(answer.results, answer.mode, explain, fmt)
+    else:  # like grep: nothing found is said on stderr, and exit 1
+        err.print(f"no results for {query!r} ({answer.mode})", markup=False)
+        raise typer.Exit(1)
 
 
-def _print_results(results: list[Any], mode: str, explain: bool) -> None:
-    from rich.table import Table
+def _print_results(results: list[Result], mode: str, explain: bool, fmt: str) -> None:
+    import sys
 
-    if not results:
-        out.print(f"no results ({mode})")
-        return
-    table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold",
-                  min_width=min(out.width, 100))
-    for column in ("#", "kind", "time"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("where", max_width=44, overflow="fold")
-    table.add_column("snippet", ratio=1, min_width=30, overflow="fold")
-    table.add_column("score", no_wrap=True)
-    if explain:
-        table.add_column("lexical", no_wrap=True)
-        table.add_column("semantic", no_wrap=True)
-    for i, r in enumerate(results, 1):
-        # code: its path:line says it all; commits and notes: the source, then the files
-        where = r.source[:10] if r.kind == "commit" else r.source
-        if r.kind != "code":
-            where += "".join(f"\n{p}" for p in r.paths[:3])
-            where += f"\n+{len(r.paths) - 3} more" if len(r.paths) > 3 else ""
-        row = [str(i), r.kind, r.timestamp[:10], where, r.snippet, f"{r.score:.4f}"]
-        if explain:
-            for arm in ("lexical", "semantic"):
-                rank, score = r.arms.get(arm, (None, None))
-                row.append(f"#{rank} {score:.3f}" if rank is not None else "-")
-        table.add_row(*row)
-    out.print(table)
-    out.print(f"[dim]{len(results)} results, {mode}[/]", markup=True)
+    from kenning.cli import hits
+
+    rows = [hits.to_row(r, explain) for r in results]
+    if fmt == "plain":
+        lines = hits.plain(rows)
+    elif fmt == "tsv":
+        lines = hits.tsv(rows)
+    else:
+        lines = hits.table(rows, hits.terminal_width(out.is_terminal, out.width))
+        if styled():
+            lines[0] = f"\x1b[1m{lines[0]}\x1b[0m"
+    if fmt == "table" and out.is_terminal:
+        noun = "result" if len(results) == 1 else "results"
+        footer = f"{len(results)} {noun}, {mode}"
+        lines.append(f"\x1b[2m{footer}\x1b[0m" if styled() else footer)
+    # written as they are: a console would expand the tabs of TSV and re-wrap lines
+    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 def _print_report(report: Any) -> None:

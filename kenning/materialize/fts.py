@@ -79,7 +79,7 @@ class Document:
 
 class FtsMaterializer:
     name = "fts"
-    version = 1
+    version = 2  # 2: a session item's source is its note's path:line
     incremental = True
     index_after_rebuild = False
     consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
@@ -152,8 +152,11 @@ def document(e: StoredEvent) -> Document | None:
         text = str(d.get("text") or d.get("content") or "").strip()
         if not text:
             return None
-        session = str(d.get("session_id") or d.get("session") or e.source_id)
-        return Document("session", session, None, None, _first_line(text), text)
+        # where to read it: the note and the item's line, as an editor opens it
+        where = e.source_file or str(d.get("session_id") or e.source_id)
+        if e.source_file and d.get("line"):
+            where = f"{e.source_file}:{d['line']}"
+        return Document("session", where, None, None, _first_line(text), text)
     if e.event_type.startswith("code."):
         name = str(d.get("qualified_name") or d.get("name") or e.source_id.split("::")[-1])
         parts = [name, d.get("signature"), d.get("docstring"), d.get("body_excerpt")]

@@ -165,7 +165,8 @@ def _require_documents(conn: apsw.Connection) -> None:
 
 
 def snippet(body: str, terms: list[str], width: int = 160) -> str:
-    """About `width` characters of `body` around the first query word it contains."""
+    """About `width` characters of `body` around the first query word it contains, cut
+    at word boundaries."""
     flat = " ".join(body.split())
     if len(flat) <= width:
         return flat
@@ -175,4 +176,10 @@ def snippet(body: str, terms: list[str], width: int = 160) -> str:
     start = max(0, min(hits) - width // 4) if hits else 0
     end = min(len(flat), start + width)
     start = max(0, end - width)
+    if start > 0:  # begin at the next word
+        space = flat.find(" ", start)
+        start = space + 1 if 0 <= space < end else start
+    if end < len(flat):  # end after the last whole word
+        space = flat.rfind(" ", start, end + 1)
+        end = space if space > start else end
     return ("…" if start else "") + flat[start:end].strip() + ("…" if end < len(flat) else "")

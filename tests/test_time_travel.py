@@ -162,7 +162,44 @@ def test_scry_until_filters_by_time_and_says_derived_figures_are_as_of_now(
     answer = json.loads(proc.stdout)
     assert answer["results"]
     assert all(r["time"] <= "2024-01-10T23:59:59Z" for r in answer["results"])
-    assert any("as of its last scrape" in n for n in answer["notes"])
+    assert any("derived figures (co-change, expertise, signals) are today's" in n
+               for n in answer["notes"])
     plain = run("scry", "--file", "src/parser.py", "--until", "2024-01-10", "--db", db,
                 cwd=project)
-    assert "kenning scrape --until DATE --db PATH" in plain.stderr.replace("\n", " ")
+    assert "kenning scrape --until DATE, then scry --until DATE" in plain.stderr
+
+
+def test_the_past_gets_a_database_of_its_own_and_answers_say_their_date(
+        project: Path, kenning: object) -> None:
+    run = kenning
+    assert callable(run)
+    run("scrape", "--no-embed", cwd=project)
+    main = project / ".kenning" / "kenning.db"
+    before = main.read_bytes()
+    past = run("scrape", "--no-embed", "--until", "2024-01-10", cwd=project)
+    assert main.read_bytes() == before  # the main database was not rewound
+    (built,) = (project / ".kenning" / "past").glob("2024-01-10-*.db")
+    assert str(built) in past.stdout
+    then = run("scry", "parser", "--mode", "lexical", "--until", "2024-01-10", "--json",
+               cwd=project)
+    assert any(n.startswith("answers as of 2024-01-10 (") for n in json.loads(then.stdout)["notes"])
+    now = run("scry", "parser", "--mode", "lexical", "--json", cwd=project)
+    assert json.loads(now.stdout)["notes"] == []  # at HEAD: nothing to say
+
+
+def test_answers_say_when_the_database_is_behind_head(history_repo: Path,
+                                                      kenning: object) -> None:
+    from fixtures.builder import RepoBuilder
+
+    run = kenning
+    assert callable(run)
+    run("scrape", "--no-embed", cwd=history_repo)
+    r = RepoBuilder.__new__(RepoBuilder)
+    r.path = history_repo
+    r.commit("One more", "2024-03-01T10:00:00+00:00", {"x.txt": "x\n"})
+    r.commit("And another", "2024-03-02T10:00:00+00:00", {"x.txt": "y\n"})
+    proc = run("scry", "parser", "--mode", "lexical", cwd=history_repo)
+    assert "note: the database is 2 commits behind HEAD" in proc.stderr
+    assert "run `kenning scrape`" in proc.stderr
+    status = run("status", cwd=history_repo).stdout
+    assert "2 commits behind HEAD" in status

@@ -28,6 +28,7 @@ from kenning.recipes import Recipe, load_recipe
 from kenning.repository.gitrepo import GitRepo
 
 if TYPE_CHECKING:  # each loads only when its method runs
+    from kenning.api.asof import AsOf
     from kenning.api.status import Status
     from kenning.api.verify import VerifyResult
     from kenning.eventlog.digest import Digest
@@ -44,10 +45,13 @@ if TYPE_CHECKING:  # each loads only when its method runs
 DEFAULT_DB = Path(".kenning") / "kenning.db"
 
 
-def open(repo: str | Path = ".", db: str | Path | None = None) -> Kenning:  # noqa: A001
+def open(repo: str | Path = ".", db: str | Path | None = None, *,  # noqa: A001
+         until: str | None = None) -> Kenning:
     """The knowledge of the repository that holds `repo` (any directory inside it).
 
-    `db` defaults to `.kenning/kenning.db` at the repository root. A `db` outside any
+    `db` defaults to `.kenning/kenning.db` at the repository root; with `until` (a date,
+    ISO time or revision) to a database of that moment of its own under
+    `.kenning/past/`, so the main database is never rewound. A `db` outside any
     repository can still be read (status, scry, digest, export), not scraped."""
     try:
         git: GitRepo | None = GitRepo.discover(Path(repo))
@@ -60,7 +64,31 @@ def open(repo: str | Path = ".", db: str | Path | None = None) -> Kenning:  # no
     else:
         assert git is not None
         path = git.root / DEFAULT_DB
-    return Kenning(git, path)
+        if until is not None:
+            path = _past_database(git, until)
+    return Kenning(git, path, until=until)
+
+
+def open_as_of(repo: str | Path, db: str | Path | None, until: str | None
+               ) -> tuple[Kenning, bool]:
+    """For reading at `until`: the database built for that moment when there is one
+    (True), else the usual one, whose answers the caller filters by time (False)."""
+    if until is not None and db is None:
+        past = open(repo, until=until)
+        if past.db_path.is_file():
+            return past, True
+    return open(repo, db), until is None
+
+
+def _past_database(git: GitRepo, until: str) -> Path:
+    from kenning.api.asof import past_database
+    from kenning.repository.timespec import resolve_until
+
+    head = git.head()
+    if head is None:
+        raise KenningError("the repository has no commits yet; there is no past to read")
+    at = resolve_until(git, head, until)
+    return past_database(git.root, at.target, at.cutoff)
 
 
 @dataclass
@@ -81,10 +109,11 @@ class DigestReport:
 class Kenning:
     """A repository, its database and its recipe. Use as a context manager, or close()."""
 
-    def __init__(self, repo: GitRepo | None, db_path: Path, recipe: Recipe | None = None
-                 ) -> None:
+    def __init__(self, repo: GitRepo | None, db_path: Path, recipe: Recipe | None = None,
+                 *, until: str | None = None) -> None:
         self.repo = repo
         self.db_path = db_path
+        self.until = until  # the moment this handle scrapes to (None: HEAD)
         self._recipe = recipe
         self._conn: apsw.Connection | None = None
         self._searcher: Searcher | None = None
@@ -144,7 +173,8 @@ class Kenning:
                                              worktree=worktree)
         if workers is not None:  # how, not what: the eventlog does not depend on it
             options = replace(options, workers=workers)
-        report = ScrapeReport(scrape(repo, self.db_path, scrapers=scrapers, until=until,
+        report = ScrapeReport(scrape(repo, self.db_path, scrapers=scrapers,
+                                     until=until if until is not None else self.until,
                                      full=full, options=options, progress=progress))
         if materialize:
             names = [] if embed else [n for n in MATERIALIZERS
@@ -191,6 +221,14 @@ class Kenning:
             conn.close()
 
     # -- the state of the database ------------------------------------------------------
+
+    def as_of(self) -> AsOf:
+        """The moment the database answers for, and how far HEAD has moved since."""
+        from kenning.api.asof import as_of
+        from kenning.eventlog import state
+
+        scraped = state.read(self._read())
+        return as_of(self.repo, scraped.target, scraped.cutoff)
 
     def status(self) -> Status:
         from kenning.api.status import status

@@ -8,6 +8,7 @@ from typing import Any
 
 import apsw
 
+from kenning.api.asof import as_of
 from kenning.eventlog import database, reader, state
 from kenning.recipes import Recipe
 from kenning.repository.gitrepo import GitRepo
@@ -24,6 +25,7 @@ class Status:
     counts: dict[str, int]
     last_run: dict[str, Any] | None
     units: dict[str, dict[str, int]]  # scraper -> unit status -> count
+    as_of: dict[str, Any] = field(default_factory=dict)  # see kenning.api.asof.AsOf
     stale: list[str] = field(default_factory=list)
     materializers: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> state, reason
 
@@ -35,16 +37,15 @@ def status(repo: GitRepo | None, db_path: Path, recipe: Recipe) -> Status:
     conn = database.connect(db_path, create=False)
     scraped = state.read(conn)
     counts = reader.counts(conn)
-    head = repo.head() if repo else None
+    moment = as_of(repo, scraped.target, scraped.cutoff)
     result = Status(
-        db=str(db_path), target=scraped.target, cutoff=scraped.cutoff, head=head,
+        db=str(db_path), target=scraped.target, cutoff=scraped.cutoff, head=moment.head,
         reproducible=scraped.reproducible, events=sum(counts.values()), counts=counts,
         last_run=reader.last_run(conn), units=reader.unit_statuses(conn),
     )
-    target = scraped.target
-    if head and target and head != target and not result.cutoff:
-        result.stale.append(f"eventlog: HEAD is at {head[:12]} but the log is at {target[:12]}; "
-                            "run `kenning scrape`")
+    result.as_of = moment.as_json()
+    if moment.note() and not moment.cutoff:
+        result.stale.append(f"eventlog: {moment.note()}")
     try:
         _materializer_status(conn, recipe, result)
     finally:

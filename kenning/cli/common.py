@@ -28,11 +28,11 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def open_handle(repo: Path, db: Path | None) -> Kenning:
+def open_handle(repo: Path, db: Path | None, *, until: str | None = None) -> Kenning:
     """The one way every command finds its repository, database and recipe."""
     from kenning.api.handle import open as open_kenning
 
-    return open_kenning(repo, db)
+    return open_kenning(repo, db, until=until)
 
 
 def styled() -> bool:
@@ -40,8 +40,17 @@ def styled() -> bool:
     return out.is_terminal and not os.environ.get("NO_COLOR")
 
 
+def bold(text: str) -> str:
+    return f"\x1b[1m{text}\x1b[0m" if styled() else text
+
+
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def note_line(message: str) -> None:
+    """Something true about the answers (e.g. how old they are), on stderr."""
+    err.print(f"note: {message}", markup=False, highlight=False)
 
 
 def warn(message: str) -> None:

@@ -10,6 +10,7 @@ import typer
 from kenning.cli.digest import digest_command
 from kenning.cli.eval import eval_command
 from kenning.cli.export import export_command
+from kenning.cli.helptext import Command
 from kenning.cli.materialize import materialize_command
 from kenning.cli.query import query_app
 from kenning.cli.recipe import recipe_app
@@ -29,14 +30,32 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command("scrape")(scrape_command)
-app.command("digest")(digest_command)
-app.command("verify")(verify_command)
-app.command("status")(status_command)
-app.command("materialize")(materialize_command)
-app.command("scry")(scry_command)
-app.command("eval")(eval_command)
-app.command("export")(export_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from kenning import FORMAT_VERSION, __version__
+
+        sys.stdout.write(f"kenning {__version__} (eventlog format {FORMAT_VERSION})\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", is_eager=True,
+                                          callback=_version,
+                                          help="Print kenning's version and exit.")) -> None:
+    """A deterministic eventlog of a repository's history, session notes and code, and
+    questions answered from it."""
+
+
+app.command("scrape", cls=Command)(scrape_command)
+app.command("digest", cls=Command)(digest_command)
+app.command("verify", cls=Command)(verify_command)
+app.command("status", cls=Command)(status_command)
+app.command("materialize", cls=Command)(materialize_command)
+app.command("scry", cls=Command)(scry_command)
+app.command("eval", cls=Command)(eval_command)
+app.command("export", cls=Command)(export_command)
 app.add_typer(recipe_app, name="recipe")
 app.add_typer(query_app, name="query")
 

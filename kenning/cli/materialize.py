@@ -11,7 +11,7 @@ from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, ou
 
 def materialize_command(
     names: list[str] = typer.Argument(
-        None, metavar="[NAME]...",
+        None, metavar="NAME",
         help="Only these materializers (views, fts, co_changes, ...). Default: every enabled one.",
     ),
     rebuild: bool = typer.Option(False, "--rebuild",

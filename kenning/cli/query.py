@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json
+from kenning.cli.helptext import Command
 
 query_app = typer.Typer(
     help="Questions across decisions, commits, authors and code, answered from the "
@@ -25,7 +26,7 @@ def _run(db: Path | None, repo: Path, ask: Callable[[Any], list[Any]]) -> list[A
         return ask(k)
 
 
-@query_app.command("decisions-context")
+@query_app.command("decisions-context", cls=Command)
 def decisions_context_command(
     days: int = typer.Option(7, "--days", min=0, help="How many days before each decision."),
     limit: int | None = LimitOption, db: Path = DbOption, repo: Path = RepoOption,
@@ -48,7 +49,7 @@ def decisions_context_command(
                       markup=False)
 
 
-@query_app.command("collaboration")
+@query_app.command("collaboration", cls=Command)
 def collaboration_command(
     limit: int | None = LimitOption, db: Path = DbOption, repo: Path = RepoOption,
     as_json: bool = JsonOption,
@@ -69,7 +70,7 @@ def collaboration_command(
                   f"({p['other_commits']} commits)  e.g. {', '.join(p['files'])}", markup=False)
 
 
-@query_app.command("decision-impact")
+@query_app.command("decision-impact", cls=Command)
 def decision_impact_command(
     days: int = typer.Option(14, "--days", min=0, help="How many days after each decision."),
     limit: int | None = LimitOption, db: Path = DbOption, repo: Path = RepoOption,
@@ -96,7 +97,7 @@ PathOption = typer.Option(None, "--path", metavar="GLOB",
                           help="Only files matching this glob, e.g. 'lib/*'.")
 
 
-@query_app.command("definitions")
+@query_app.command("definitions", cls=Command)
 def definitions_command(
     name: str = typer.Argument(..., help="A name (`execute`) or qualified name "
                                "(`Session.execute`)."),
@@ -119,7 +120,7 @@ def definitions_command(
         out.print(f"no definition of {name}", markup=False)
 
 
-@query_app.command("callers")
+@query_app.command("callers", cls=Command)
 def callers_command(
     name: str = typer.Argument(..., help="What is called: a name (`execute`) or the end "
                                "of the callee as written (`session.execute`)."),

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from kenning.cli.common import JsonOption, RepoOption, open_handle, out, print_json
+from kenning.cli.helptext import Command
 
 recipe_app = typer.Typer(
     help="The recipe (.kenning/recipe.toml): scrape options and materializer parameters.",
@@ -14,7 +15,7 @@ recipe_app = typer.Typer(
 )
 
 
-@recipe_app.command("show")
+@recipe_app.command("show", cls=Command)
 def show_command(repo: Path = RepoOption, as_json: bool = JsonOption) -> None:
     """Print the effective recipe: the packaged default with the repository's overrides.
 
@@ -31,9 +32,9 @@ def show_command(repo: Path = RepoOption, as_json: bool = JsonOption) -> None:
     out.print(recipe.to_toml(), markup=False, end="")
 
 
-@recipe_app.command("check")
+@recipe_app.command("check", cls=Command)
 def check_command(
-    file: Path = typer.Argument(None, metavar="[FILE]",
+    file: Path = typer.Argument(None, metavar="FILE",
                                 help="The recipe to check. Default: .kenning/recipe.toml."),
     repo: Path = RepoOption,
 ) -> None:

@@ -16,12 +16,15 @@ if TYPE_CHECKING:
 
 def scrape_command(
     scrapers: list[str] = typer.Argument(
-        None, metavar="[SCRAPER]...", help="Run only these scrapers (git, sessions, code)."
+        None, metavar="SCRAPER", help="Run only these scrapers (git, sessions, code)."
     ),
     until: str = typer.Option(
         None, "--until", metavar="DATE|REV",
-        help="Scrape the project as it stood then: YYYY-MM-DD (end of that day, UTC), "
-        "an ISO time with offset, or a git revision.",
+        help="Build the project as it stood then, into a database of its own under "
+        ".kenning/past/ (unless --db is given; the main database is never rewound): "
+        "YYYY-MM-DD (end of that day, UTC), an ISO time with offset, or a git revision. "
+        "A date takes the last commit of the first-parent history at or before it (a "
+        "branch merged later is not part of it). `kenning scry --until` reads it.",
     ),
     full: bool = typer.Option(False, "--full", help="Rebuild the eventlog from nothing."),
     sessions: list[str] = typer.Option(
@@ -60,13 +63,14 @@ def scrape_command(
       kenning scrape                  # into .kenning/kenning.db at the repository root
       kenning scrape git              # only the git history
       kenning scrape --no-embed       # everything but the (slow, first time) embeddings
-      kenning scrape --until 2024-06-30 --db /tmp/june.db   # the project as of that day
+      kenning scrape --until 2024-06-30   # the project as of that day, in .kenning/past/
+      kenning scry --until 2024-06-30 "why did we drop the cache"   # ... and asked
     """
     from kenning.cli.progress import BarProgress
 
     started = time.monotonic()
-    with open_handle(repo, db) as k:
-        report = k.scrape(scrapers=scrapers or (), until=until, full=full,
+    with open_handle(repo, db, until=until) as k:
+        report = k.scrape(scrapers=scrapers or (), full=full,
                           session_paths=sessions or (), worktree=worktree,
                           materialize=not no_materialize, embed=not no_embed,
                           workers=workers, progress=BarProgress())

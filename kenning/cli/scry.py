@@ -11,25 +11,25 @@ from kenning.cli.common import (
     DbOption,
     JsonOption,
     RepoOption,
+    bold,
     err,
-    open_handle,
+    note_line,
     out,
     print_json,
     styled,
-    warn,
 )
 from kenning.errors import KenningError
 
 if TYPE_CHECKING:
     from kenning.scry.search import Result
 
-UNTIL_NOTE = ("--until filters results by time on this database; derived figures "
-              "(co-change, expertise, signals) are as of its last scrape. For the exact "
-              "past: kenning scrape --until DATE --db PATH, then kenning scry --db PATH")
+UNTIL_NOTE = ("--until filtered the results of the current database by time; its derived "
+              "figures (co-change, expertise, signals) are today's. For the project exactly "
+              "as it stood then: kenning scrape --until DATE, then scry --until DATE again")
 
 
 def scry_command(
-    query: str = typer.Argument(None, metavar="[QUERY]", help="What to look for, in words."),
+    query: str = typer.Argument(None, metavar="QUERY", help="What to look for, in words."),
     file: str = typer.Option(
         None, "--file", metavar="PATH",
         help="Report on one file instead: co-changing files, experts, activity, and the "
@@ -85,24 +85,28 @@ def scry_command(
         raise KenningError("give either a QUERY or --file PATH, not both")
     if file is None and query is None:
         raise KenningError("nothing to look for; give a QUERY (or --file PATH)")
-    with open_handle(repo, db) as k:
+    from kenning.api.handle import open_as_of
+
+    k, exact = open_as_of(repo, db, until)
+    with k:
+        moment = k.as_of()
         if file is not None:
             report = k.file_report(file, limit=limit)
         else:
-            answer = k.scry(query, mode=mode, types=types or (), since=since, until=until,
-                            author=author, path=path, limit=limit)
+            answer = k.scry(query, mode=mode, types=types or (), since=since,
+                            until=None if exact else until, author=author, path=path,
+                            limit=limit)
+    notes = [n for n in (moment.note(), None if exact else UNTIL_NOTE) if n]
     if file is not None:
-        if until:
-            report.notes.append(UNTIL_NOTE)
+        report.notes.extend(notes)
         if fmt == "json":
             print_json(report.as_json())
         else:
             _print_report(report)
         return
-    if until:
-        answer.notes.append(UNTIL_NOTE)
+    answer.notes.extend(notes)
     for note in answer.notes:
-        warn(note)
+        note_line(note)
     if fmt == "json":  # an empty list says it all, and scripts get exit 0
         print_json({"query": query, "mode": answer.mode, "notes": answer.notes,
                     "results": [r.as_json(explain) for r in answer.results]})
@@ -136,31 +140,30 @@ def _print_results(results: list[Result], mode: str, explain: bool, fmt: str) ->
 
 
 def _print_report(report: Any) -> None:
-    out.print(f"[bold]{report.path}[/]", markup=True)
+    out.print(bold(report.path), markup=False)
     for note in report.notes:
-        warn(note)
-    out.print("\n[bold]changes together with[/] (degree %, shared revisions, last together)",
-              markup=True)
+        note_line(note)
+    out.print("\n" + bold("changes together with")
+              + " (degree %, shared revisions, last together)", markup=False)
     for c in report.co_changes:
         out.print(f"  {c['degree']:>6.1f}  {c['shared']:>4}  {c['last_together'][:10]}  "
                   f"{c['path']}")
     if not report.co_changes:
         out.print("  (none above the recipe's thresholds)")
-    out.print("\n[bold]experts[/] (score, commits, ownership)"
-              + (f" — main developer: {report.main_developer}" if report.main_developer else ""),
-              markup=True)
+    main = f" — main developer: {report.main_developer}" if report.main_developer else ""
+    out.print("\n" + bold("experts") + " (score, commits, ownership)" + main, markup=False)
     for e in report.experts:
         own = f"{100 * e['ownership']:.0f}%" if e["ownership"] is not None else "-"
         out.print(f"  {e['score']:>7.3f}  {e['commits']:>4}  {own:>5}  {e['name']} "
                   f"<{e['author']}>{'  (main)' if e['is_main'] else ''}")
-    out.print("\n[bold]activity[/] (decayed score, events, last change, per-window counts)",
-              markup=True)
+    out.print("\n" + bold("activity")
+              + " (decayed score, events, last change, per-window counts)", markup=False)
     for a in report.activity:
         windows = "  ".join(f"{k}: {v['events']}" for k, v in a["windows"].items())
         out.print(f"  {a['signal']:<8} {a['score']:>8.3f}  {a['events']:>5}  "
                   f"{a['last_time'][:10]}  {windows}")
     for title, rows in (("decisions and notes", report.decisions), ("commits", report.commits)):
-        out.print(f"\n[bold]{title} that mention it[/] (newest first)", markup=True)
+        out.print("\n" + bold(f"{title} that mention it") + " (newest first)", markup=False)
         for d in rows:
             source = d["source"][:10] if title == "commits" else d["source"]
             out.print(f"  {d['time'][:10]}  {d['event_type']:<17} {source:<12} {d['title']}")

@@ -21,24 +21,28 @@ def status_command(
     if as_json:
         print_json(info.as_dict())
         return
-    out.print(f"database   {info.db}")
-    out.print(f"target     {info.target or '(nothing scraped)'}"
-              + (f" (until {info.cutoff})" if info.cutoff else ""))
+    out.print(f"database     {info.db}")
+    target = info.target[:12] if info.target else "(nothing scraped)"
+    out.print(f"target       {target}" + (f" (until {info.cutoff})" if info.cutoff else ""))
+    note = info.as_of.get("note")
+    if note:
+        out.print(f"             {note}", markup=False)
     if info.last_run:
         run = info.last_run
-        out.print(f"last run   {run['finished_at']}: +{run['added']} -{run['removed']} events "
-                  f"in {run['seconds']}s (kenning {run['tool_version']})")
-    out.print(f"events     {info.events}" + ("" if info.reproducible
-                                             else " (not reproducible: --worktree)"))
+        out.print(f"last run     {run['finished_at']}: +{run['added']} -{run['removed']} "
+                  f"events in {run['seconds']}s (kenning {run['tool_version']})")
+    out.print(f"events       {info.events}" + ("" if info.reproducible
+                                               else " (not reproducible: --worktree)"))
     for event_type, n in info.counts.items():
-        out.print(f"  {event_type:<20} {n:>8}")
+        out.print(f"  {event_type:<22} {n:>8}")
     for scraper, by_status in info.units.items():
         parts = ", ".join(f"{s} {n}" for s, n in by_status.items())
-        out.print(f"units      {scraper}: {parts}")
+        out.print(f"units        {scraper}: {parts}", markup=False)
     for name, state in info.materializers.items():
-        out.print(f"{state['state']:<10} {name}" + (f": {state['reason']}" if state["reason"]
-                                                      and state["state"] != "stale" else ""))
-    for line in info.stale:
-        out.print(f"[yellow]stale[/]      {line}", markup=True)
-    if not info.stale:
-        out.print("fresh      everything is up to date")
+        reason = f": {state['reason']}" if state["reason"] else ""
+        out.print(f"{name:<12} {state['state']}{reason}", markup=False)
+    if info.stale:
+        out.print("to catch up: run `kenning scrape`" if note and not info.cutoff
+                  else "to catch up: run `kenning materialize`")
+    else:
+        out.print("everything is up to date")

@@ -46,6 +46,8 @@ def parse_time(text: str, *, end_of_day: bool = True) -> int | None:
 
 
 def resolve_until(repo: GitRepo, head: str, text: str) -> Until:
+    if not text.strip():
+        raise KenningError("--until needs a date (YYYY-MM-DD), an ISO time or a revision")
     epoch = parse_time(text)
     if epoch is not None:
         target = repo.last_first_parent_commit_before(head, epoch)

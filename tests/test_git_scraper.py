@@ -138,7 +138,7 @@ def test_user_git_config_does_not_change_the_log(history_repo: Path, tmp_path: P
 def test_the_log_shared_among_git_processes_gives_the_same_events(
         history_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from kenning.eventlog.digest import digest
-    from kenning.scrapers import git
+    from kenning.scrapers import git_log as git
     from kenning.scrapers.base import ScrapeOptions
 
     found = []
@@ -163,7 +163,7 @@ def test_a_corrupt_tree_anywhere_in_a_shared_log_is_one_clear_error(
     import subprocess
 
     from kenning.errors import KenningError
-    from kenning.scrapers import git
+    from kenning.scrapers import git_log as git
     from kenning.scrapers.base import ScrapeOptions
 
     monkeypatch.setattr(git, "_COMMITS_PER_PROCESS", 1)

@@ -29,6 +29,10 @@ _GIT_ENV = {
     "GIT_PAGER": "cat",
     "GIT_OPTIONAL_LOCKS": "0",
 }
+# Variables that would change what git shows for the same repository (I1, I5).
+_UNSET = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+          "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NO_REPLACE_OBJECTS",
+          "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE", "GIT_SHALLOW_FILE", "GIT_NAMESPACE")
 # Flags that pin what git prints regardless of the repository's own config.
 GIT_FLAGS = ("-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=never")
 
@@ -81,18 +85,20 @@ class TreeEntry:
 class GitRepo:
     """One repository on disk: its top-level directory and its git directory."""
 
-    def __init__(self, root: Path, git_dir: Path) -> None:
+    def __init__(self, root: Path, git_dir: Path, common_dir: Path | None = None) -> None:
         self.root = root
         self.git_dir = git_dir
         self._env = {**os.environ, **_GIT_ENV}
-        for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
+        for name in _UNSET:
             self._env.pop(name, None)
+        self._common_dir = common_dir  # shared by all worktrees: objects, shallow, grafts
 
     @classmethod
     def discover(cls, start: Path) -> GitRepo:
         try:
             out = subprocess.run(
-                ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir"],
+                ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir",
+                 "--git-common-dir"],
                 cwd=start, capture_output=True, env={**os.environ, **_GIT_ENV}, check=False,
             )
         except FileNotFoundError as exc:
@@ -104,11 +110,11 @@ class GitRepo:
                 f"{start} is not inside a git repository (run kenning in a clone, or pass --repo)"
             )
         lines = out.stdout.decode().splitlines()
-        if len(lines) < 2:
+        if len(lines) < 3:
             raise KenningError(
                 f"{start} is a bare repository; kenning needs a clone with a work tree"
             )
-        return cls(Path(lines[0]), Path(lines[1]))
+        return cls(Path(lines[0]), Path(lines[1]), Path(start, lines[2]).resolve())
 
     # -- running git ---------------------------------------------------------
 
@@ -175,11 +181,36 @@ class GitRepo:
                        ok_codes=(0, 1, 128))
         return out.decode().strip() or None
 
-    def tags_fingerprint(self) -> str:
-        """Changes whenever a tag is added, moved or removed."""
+    def refs_fingerprint(self) -> str:
+        """Changes whenever a tag is added, moved or removed, or git would show the same
+        commits differently: a deepened or unshallowed clone, replace refs, grafts."""
         out = self.run("for-each-ref", "--sort=refname", "--format=%(refname) %(objectname)",
-                       "refs/tags")
-        return hashlib.sha256(out).hexdigest()[:16]
+                       "refs/tags", "refs/replace")
+        h = hashlib.sha256(out)
+        for name in ("shallow", "info/grafts"):
+            h.update(b"\0" + self._git_file(name))
+        return h.hexdigest()[:16]
+
+    def replacements_fingerprint(self) -> str:
+        """Empty when git shows every commit as it is stored; otherwise a hash of the
+        replace refs and grafts that change what it shows."""
+        out = self.run("for-each-ref", "--sort=refname", "--format=%(refname) %(objectname)",
+                       "refs/replace")
+        grafts = self._git_file("info/grafts")
+        return hashlib.sha256(out + b"\0" + grafts).hexdigest()[:16] if out or grafts else ""
+
+    def _common(self) -> Path:
+        if self._common_dir is None:
+            out = self.run("rev-parse", "--git-common-dir").decode().strip()
+            self._common_dir = self.root / out
+        return self._common_dir
+
+    def _git_file(self, name: str) -> bytes:
+        """A file in the git directory, lines sorted, or b"" when there is none."""
+        try:
+            return b"\n".join(sorted((self._common() / name).read_bytes().splitlines()))
+        except OSError:
+            return b""
 
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
@@ -187,6 +218,16 @@ class GitRepo:
     def rev_list(self, target: str, *, first_parent: bool = False) -> list[str]:
         args = ["rev-list", *(["--first-parent"] if first_parent else []), target]
         return self.run(*args).decode().split()
+
+    def parents(self, target: str) -> dict[str, tuple[str, ...]]:
+        """Every commit reachable from `target` with its parents as git sees them: none
+        for a shallow clone's boundary, and whatever replace refs and grafts say."""
+        out = self.run("rev-list", "--parents", target).decode()
+        commits = {}
+        for line in out.splitlines():
+            sha, *parents = line.split()
+            commits[sha] = tuple(parents)
+        return commits
 
     def last_first_parent_commit_before(self, target: str, epoch_seconds: int) -> str | None:
         out = self.run("rev-list", "--first-parent", "-1", f"--before={epoch_seconds}", target)

@@ -80,9 +80,10 @@ def scrape(
             if full or state.read(conn).inputs != inputs:
                 eventstore.clear(conn)
                 state.new_epoch(conn)
-            # tags are refs, not commits: a new tag on an unchanged HEAD is still news;
-            # and an upgraded scraper reads the same commit differently
-            here = f"{result.target or ''}:{repo.tags_fingerprint()}"
+            # tags are refs, not commits: a new tag on an unchanged HEAD is still news; a
+            # deepened shallow clone, replace refs and grafts change what git shows; and an
+            # upgraded scraper reads the same commit differently
+            here = f"{result.target or ''}:{repo.refs_fingerprint()}"
             position = {n: f"{here}:v{VERSIONS[n]}" for n in names}
             positions = state.read(conn).positions
             if not options.worktree and all(positions.get(n) == position[n] for n in names):

@@ -1,10 +1,13 @@
 """git.commit and git.tag events from one streaming `git log` (kenning.scrapers.git_log).
 
-Units: one per commit reachable from the target (fingerprint: whether it is
-on the target's first-parent chain, and the `.mailmap` blob), one per tag that
-points into that history. Merges carry no line counts; merges on the
-first-parent chain carry the files they change against their first parent,
-from a second cheap tree-diff pass (`--name-status`) over just those merges.
+Units: one per commit reachable from the target, one per tag that points into
+that history. A commit's fingerprint is everything its events depend on:
+whether it is on the target's first-parent chain, the `.mailmap` blob, and its
+parents as git sees them (none at a shallow clone's boundary; whatever replace
+refs and grafts say; replace refs and grafts may change the commit itself too,
+so they are in every fingerprint when there are any). Merges carry no line
+counts; merges on the first-parent chain carry the files they change against
+their first parent, from a second cheap tree-diff pass over just those merges.
 """
 
 from __future__ import annotations
@@ -32,25 +35,30 @@ class GitScraper:
     name = "git"
 
     def __init__(self) -> None:
-        self._commits: list[str] | None = None
+        self._parents: dict[str, tuple[str, ...]] | None = None
         self._first_parent: set[str] | None = None
 
-    def _history(self, ctx: ScrapeContext) -> tuple[list[str], set[str]]:
-        """Every commit reachable from the target, and its first-parent chain (read once)."""
-        if self._commits is None or self._first_parent is None:
-            self._commits = ctx.repo.rev_list(ctx.target)
+    def _history(self, ctx: ScrapeContext) -> tuple[dict[str, tuple[str, ...]], set[str]]:
+        """Every commit reachable from the target with its parents as git sees them, and
+        the target's first-parent chain (read once)."""
+        if self._parents is None or self._first_parent is None:
+            self._parents = ctx.repo.parents(ctx.target)
             self._first_parent = set(ctx.repo.rev_list(ctx.target, first_parent=True))
-        return self._commits, self._first_parent
+        return self._parents, self._first_parent
 
     def units(self, ctx: ScrapeContext) -> dict[str, str]:
         repo, target = ctx.repo, ctx.target
-        commits, first_parent = self._history(ctx)
+        parents, first_parent = self._history(ctx)
         mailmap = _mailmap_blob(repo, target)
+        replaced = repo.replacements_fingerprint()
+        common = f"{mailmap}:{replaced}" if replaced else mailmap
         units = {
-            sha: f"{'fp' if sha in first_parent else 'side'}:{mailmap}" for sha in commits
+            sha: f"{'fp' if sha in first_parent else 'side'}:{common}:"
+                 + ",".join(p[:12] for p in commit_parents)
+            for sha, commit_parents in parents.items()
         }
         for tag in _tags(repo, reachable=units):
-            units[_TAG_PREFIX + tag["name"]] = f"{tag['object']}:{mailmap}"
+            units[_TAG_PREFIX + tag["name"]] = f"{tag['object']}:{mailmap}:{replaced}"
         return units
 
     def scrape(self, ctx: ScrapeContext, units: Sequence[str]) -> Iterator[UnitResult]:
@@ -62,7 +70,7 @@ class GitScraper:
         merge_files = git_log.first_parent_merge_files(
             repo, target if everything else sorted(wanted & first_parent)
         )
-        revisions = commits if everything else sorted(wanted)
+        revisions = list(commits) if everything else sorted(wanted)
         for record in git_log.log(repo, revisions, ctx.options.workers):
             sha = record["sha"]
             if sha not in wanted:

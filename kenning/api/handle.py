@@ -104,6 +104,7 @@ class DigestReport:
     digest: Digest
     tables: list[TableDigest]  # empty unless asked for
     reproducible: bool
+    complete: bool = True  # False: this clone lacks blobs the log needs (a partial clone)
 
 
 class Kenning:
@@ -242,8 +243,9 @@ class Kenning:
         from kenning.materialize.digest import table_digests
 
         conn = self._read()
+        scraped = state.read(conn)
         return DigestReport(digest(conn), table_digests(conn) if tables else [],
-                            state.read(conn).reproducible)
+                            scraped.reproducible, complete=not scraped.missing_blobs)
 
     def write_digest(self, path: Path, *, tables: bool = False) -> None:
         """A digest file for a later `check_digest` (on this or another machine)."""

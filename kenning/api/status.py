@@ -26,6 +26,8 @@ class Status:
     last_run: dict[str, Any] | None
     units: dict[str, dict[str, int]]  # scraper -> unit status -> count
     as_of: dict[str, Any] = field(default_factory=dict)  # see kenning.api.asof.AsOf
+    # units this clone lacks blobs for ("scraper status" -> count); empty: a full clone's log
+    missing_blobs: dict[str, int] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
     materializers: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> state, reason
 
@@ -42,6 +44,7 @@ def status(repo: GitRepo | None, db_path: Path, recipe: Recipe) -> Status:
         db=str(db_path), target=scraped.target, cutoff=scraped.cutoff, head=moment.head,
         reproducible=scraped.reproducible, events=sum(counts.values()), counts=counts,
         last_run=reader.last_run(conn), units=reader.unit_statuses(conn),
+        missing_blobs=scraped.missing_blobs,
     )
     result.as_of = moment.as_json()
     if moment.note() and not moment.cutoff:

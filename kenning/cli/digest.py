@@ -58,7 +58,8 @@ def digest_command(
     d, table_digests, reproducible = result.digest, result.tables, result.reproducible
     if as_json:
         value = {"sha256": d.sha256, "events": d.total, "counts": d.counts,
-                 "format_version": d.format_version, "reproducible": reproducible}
+                 "format_version": d.format_version, "reproducible": reproducible,
+                 "complete": result.complete}
         if all_tables:
             value["tables"] = {t.table: {"materializer": t.materializer, "rows": t.rows,
                                          "sha256": t.sha256} for t in table_digests}
@@ -72,3 +73,6 @@ def digest_command(
         out.print(f"{t.sha256}  {t.table:<22} {t.rows:>8} rows  ({t.materializer})")
     if not reproducible:
         out.print("not reproducible: this log includes uncommitted files (--worktree)")
+    if not result.complete:
+        out.print("incomplete: this clone lacks blobs, so the log depends on which objects "
+                  "this clone has (a full clone's digest differs)")

@@ -35,6 +35,10 @@ def status_command(
                                                else " (not reproducible: --worktree)"))
     for event_type, n in info.counts.items():
         out.print(f"  {event_type:<22} {n:>8}")
+    if info.missing_blobs:
+        out.print("objects      this clone lacks blobs, so the log depends on which objects "
+                  "this clone has: " + ", ".join(f"{k} {n}" for k, n in info.missing_blobs.items()),
+                  markup=False)
     for scraper, by_status in info.units.items():
         parts = ", ".join(f"{s} {n}" for s, n in by_status.items())
         out.print(f"units        {scraper}: {parts}", markup=False)

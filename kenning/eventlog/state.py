@@ -21,6 +21,9 @@ class ScrapeState:
     positions: dict[str, str] = field(default_factory=dict)  # scraper -> its no-op key
     inputs: str | None = None  # canonical JSON of {options, cutoff, format}; see scrape_inputs
     reproducible: bool = True  # False: uncommitted files were read (--worktree)
+    # units this clone lacked blobs for ("scraper status" -> count); empty: a full clone's
+    # log. Non-empty: the log depends on which objects the clone has
+    missing_blobs: dict[str, int] = field(default_factory=dict)
     log_epoch: int = 0  # bumped whenever the log is rebuilt from nothing
 
     @property
@@ -56,6 +59,7 @@ def read(conn: apsw.Connection) -> ScrapeState:
                        positions=dict(sorted(positions.items())),
                        inputs=rows.get("options"),
                        reproducible=rows.get("reproducible") != "0",
+                       missing_blobs=_counts(rows.get("missing_blobs")),
                        log_epoch=int(epoch) if epoch.isdigit() else 0)
 
 
@@ -67,6 +71,15 @@ def mark_scraped(conn: apsw.Connection, scraper: str, target: str, position: str
 def set_inputs(conn: apsw.Connection, inputs: str, *, reproducible: bool) -> None:
     set_meta(conn, "options", inputs)
     set_meta(conn, "reproducible", "1" if reproducible else "0")
+
+
+def set_missing_blobs(conn: apsw.Connection, counts: dict[str, int]) -> None:
+    set_meta(conn, "missing_blobs", json.dumps(counts, sort_keys=True))
+
+
+def _counts(text: str | None) -> dict[str, int]:
+    value = json.loads(text) if text else {}
+    return {str(k): int(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def new_epoch(conn: apsw.Connection) -> int:

@@ -3,6 +3,12 @@
 Every git process runs with the user's global and system configuration
 switched off and a fixed locale, so nothing from the machine changes what git
 prints (invariant I1). Output is read as bytes; text is decoded here once.
+
+No git process kenning runs ever fetches: in a partial clone, git would fetch
+a missing blob the moment something asks for it (one round trip per blob, hours
+on a long history). kenning asks which objects are absent first and never asks
+for those; transports are switched off as well, so a slip fails instead of
+fetching.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ _GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_PAGER": "cat",
     "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_NO_LAZY_FETCH": "1",  # git >= 2.44: a missing object is missing, not fetched
+    "GIT_ALLOW_PROTOCOL": "none",  # older git: no transport, so a lazy fetch fails at once
 }
 # Variables that would change what git shows for the same repository (I1, I5).
 _UNSET = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
@@ -78,8 +86,9 @@ class TreeEntry:
     mode: str
     kind: str  # blob, tree or commit (a submodule)
     object_id: str
-    size: int | None  # None for submodules
+    size: int | None  # None for submodules and missing blobs
     path: str
+    missing: bool = False  # a blob this clone lacks (a partial clone, an incomplete mirror)
 
 
 class GitRepo:
@@ -92,6 +101,7 @@ class GitRepo:
         for name in _UNSET:
             self._env.pop(name, None)
         self._common_dir = common_dir  # shared by all worktrees: objects, shallow, grafts
+        self._partial: bool | None = None
 
     @classmethod
     def discover(cls, start: Path) -> GitRepo:
@@ -199,6 +209,62 @@ class GitRepo:
         grafts = self._git_file("info/grafts")
         return hashlib.sha256(out + b"\0" + grafts).hexdigest()[:16] if out or grafts else ""
 
+    def objects_fingerprint(self) -> str:
+        """Changes whenever objects are added to the store (a pack fetched, a loose object
+        written): what a clone that lacks objects may have gained since."""
+        objects = self._common() / "objects"
+        names: list[str] = []
+        for sub in ("pack", "info", *(f"{n:02x}" for n in range(256))):
+            with contextlib.suppress(OSError):
+                names.extend(f"{sub}/{entry.name}" for entry in os.scandir(objects / sub))
+        h = hashlib.sha256("\n".join(sorted(names)).encode())
+        h.update(self._git_file("objects/info/alternates"))
+        return h.hexdigest()[:16]
+
+    def is_partial_clone(self) -> bool:
+        """A clone with a promisor remote: git fetches what it lacks on demand."""
+        if self._partial is None:
+            out = self.run("config", "-z", "--get-regexp",
+                           r"^(remote\..*\.promisor|extensions\.partialclone)$",
+                           ok_codes=(0, 1))
+            self._partial = False
+            for entry in out.split(b"\0"):
+                key, _, value = entry.partition(b"\n")
+                if key.lower().startswith(b"extensions.") or (
+                        key and value.lower() in (b"", b"true", b"yes", b"on", b"1")):
+                    self._partial = True
+        return self._partial
+
+    def missing_objects(self, object_ids: Iterable[str]) -> set[str]:
+        """The listed objects this clone lacks. Never fetches. An object that is there
+        but cannot be read is damage, not absence: that is a KenningError."""
+        wanted = set(object_ids)
+        if not wanted:
+            return set()
+        if self.is_partial_clone():
+            # asking git about a missing object would fetch it: list what is there instead
+            present: set[str] = set()
+            pending = b""
+            for chunk in self.stream("cat-file", "--batch-all-objects", "--unordered",
+                                     "--batch-check=%(objectname)"):
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
+                present.update(oid for oid in map(bytes.decode, lines) if oid in wanted)
+            return wanted - present
+        with tempfile.TemporaryFile() as stderr:
+            proc = subprocess.run(
+                ["git", *GIT_FLAGS, "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                cwd=self.root, input=b"".join(oid.encode() + b"\n" for oid in sorted(wanted)),
+                stdout=subprocess.PIPE, stderr=stderr, env=self._env, check=False)
+            stderr.seek(0)
+            errors = stderr.read()
+        missing = {line.split()[0].decode() for line in proc.stdout.splitlines()
+                   if line.endswith(b" missing")}
+        if proc.returncode != 0 or (missing and errors.strip()):
+            # git says "missing" for an object it cannot unpack too, and says why on stderr
+            raise KenningError(_git_failure(("cat-file",), errors))
+        return missing
+
     def _common(self) -> Path:
         if self._common_dir is None:
             out = self.run("rev-parse", "--git-common-dir").decode().strip()
@@ -244,22 +310,53 @@ class GitRepo:
         return proc.returncode == 0
 
     def ls_tree(self, commit: str, paths: Iterable[str] = ()) -> list[TreeEntry]:
-        """Every file in the tree at `commit` (recursively), sorted by path."""
-        out = self.run("ls-tree", "-r", "-z", "--long", "--full-tree", commit, "--", *paths)
-        entries = []
+        """Every file in the tree at `commit` (recursively), sorted by path. A blob this
+        clone lacks is listed with `missing` set and no size."""
+        partial = self.is_partial_clone()  # there, sizes of missing blobs would be fetched
+        out = self.run("ls-tree", "-r", "-z", *([] if partial else ["--long"]), "--full-tree",
+                       commit, "--", *paths)
+        rows: list[tuple[str, str, str, str, str]] = []  # mode, kind, id, size, path
         for record in out.split(b"\0"):
             if not record:
                 continue
-            meta, _, path = record.partition(b"\t")
-            mode, kind, object_id, size = meta.decode().split()
-            entries.append(TreeEntry(mode, kind, object_id,
-                                     None if size == "-" else int(size), decode_path(path)))
+            meta, _, raw_path = record.partition(b"\t")
+            mode, kind, object_id, *long = meta.decode().split()
+            rows.append((mode, kind, object_id, long[0] if long else "?", decode_path(raw_path)))
+        unsized = {oid for _, kind, oid, size, _ in rows if kind == "blob" and not size.isdigit()}
+        missing = self.missing_objects(unsized)
+        sizes = self._sizes(unsized - missing) if partial else {}
+        entries = []
+        for mode, kind, object_id, size, path in rows:
+            if object_id in missing:
+                entries.append(TreeEntry(mode, kind, object_id, None, path, missing=True))
+                continue
+            if object_id in unsized and object_id not in sizes:
+                raise KenningError(_damaged(object_id))  # there, yet its size cannot be read
+            known = sizes.get(object_id, int(size) if size.isdigit() else None)
+            entries.append(TreeEntry(mode, kind, object_id, known, path))
         entries.sort(key=lambda e: e.path)
         return entries
 
+    def _sizes(self, object_ids: set[str]) -> dict[str, int]:
+        if not object_ids:
+            return {}
+        out = self.run("cat-file", "--batch-check=%(objectname) %(objectsize)",
+                       stdin=b"".join(oid.encode() + b"\n" for oid in sorted(object_ids)))
+        sizes = {}
+        for line in out.decode().splitlines():
+            oid, size = line.split()
+            if size.isdigit():
+                sizes[oid] = int(size)
+        return sizes
+
     def read_blobs(self, object_ids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-        """Contents of many blobs through one `git cat-file --batch` process."""
+        """Contents of many blobs through one `git cat-file --batch` process. Blobs this
+        clone lacks are left out (never fetched); one that is there but unreadable is a
+        KenningError."""
         ids = list(object_ids)
+        if ids and self.is_partial_clone():
+            absent = self.missing_objects(ids)
+            ids = [oid for oid in ids if oid not in absent]
         if not ids:
             return
         proc = subprocess.Popen(
@@ -279,8 +376,12 @@ class GitRepo:
         try:
             for object_id in ids:
                 header = proc.stdout.readline().split()
-                if len(header) < 3:  # "<id> missing"
+                if len(header) < 3:  # "<id> missing": absent, or there but unreadable
+                    if not self.missing_objects([object_id]):
+                        raise KenningError(_damaged(object_id))
                     continue
+                if header[1] != b"blob":  # a tree entry that names another kind of object
+                    raise KenningError(_damaged(object_id))
                 size = int(header[2])
                 body = proc.stdout.read(size)
                 proc.stdout.read(1)  # the newline after every object
@@ -294,9 +395,17 @@ class GitRepo:
         return self.run("cat-file", "blob", object_id)
 
 
+def _damaged(object_id: str) -> str:
+    return (f"git cannot read the repository (object {object_id} is damaged); "
+            "run `git fsck` to find the damage")
+
+
 def _git_failure(args: tuple[str, ...] | list[str], stderr: bytes) -> str:
     lines = [ln for ln in decode_text(stderr).splitlines() if ln.strip()]
     detail = lines[0] if lines else "no message"
+    if any("could not fetch" in line or "not allowed" in line for line in lines):
+        return (f"git cannot read the repository without fetching ({lines[-1]}); kenning "
+                "never fetches: fetch the missing objects, or scrape a full clone")
     damage = ("corrupt", "bad object", "unable to read", "inflate", "invalid object",
               "packed object", "loose object", "did not receive expected object")
     if any(word in detail for word in damage):

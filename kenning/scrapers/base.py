@@ -63,6 +63,9 @@ class ScrapeContext:
     cutoff: str | None  # events after this UTC time are left out (--until)
     options: ScrapeOptions
     history: Callable[[], History]  # computed on demand from the git events
+    # a partial clone, or one that lacked blobs at the last scrape: look for what is
+    # missing first (elsewhere scrapers learn it only when git fails on a missing blob)
+    objects_may_be_missing: bool = False
     warnings: list[Notice] = field(default_factory=list)
 
     def warn(self, message: str, *, kind: str = "general", where: str | None = None) -> None:
@@ -74,6 +77,9 @@ class UnitResult:
     unit: str
     events: list[Event]
     status: str = "ok"  # e.g. "ok", "partial", "skipped:binary"; counted by `kenning status`
+    # the unit's fingerprint when scraping it showed it depends on more than `units()`
+    # knew (a blob found missing only when git failed on it); None: as listed
+    fingerprint: str | None = None
 
 
 class Scraper(Protocol):

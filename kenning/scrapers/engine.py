@@ -80,14 +80,21 @@ def scrape(
             if full or state.read(conn).inputs != inputs:
                 eventstore.clear(conn)
                 state.new_epoch(conn)
+            stored = state.read(conn)
+            may_lack = bool(stored.missing_blobs) or repo.is_partial_clone()
             # tags are refs, not commits: a new tag on an unchanged HEAD is still news; a
-            # deepened shallow clone, replace refs and grafts change what git shows; and an
-            # upgraded scraper reads the same commit differently
+            # deepened shallow clone, replace refs and grafts change what git shows; a
+            # clone that lacks blobs may have gained some; and an upgraded scraper reads
+            # the same commit differently
             here = f"{result.target or ''}:{repo.refs_fingerprint()}"
+            if may_lack:
+                here += f":{repo.objects_fingerprint()}"
             position = {n: f"{here}:v{VERSIONS[n]}" for n in names}
-            positions = state.read(conn).positions
-            if not options.worktree and all(positions.get(n) == position[n] for n in names):
+            if not options.worktree and all(stored.positions.get(n) == position[n]
+                                            for n in names):
                 result.unchanged = True
+                if stored.missing_blobs:
+                    result.warnings.append(missing_blobs_notice(stored.missing_blobs))
                 return result
             writer = EventStore(conn)
             history_cache: list[History] = []
@@ -98,7 +105,8 @@ def scrape(
                 return history_cache[0]
 
             for name in names:
-                ctx = ScrapeContext(repo, result.target or "", result.cutoff, options, history)
+                ctx = ScrapeContext(repo, result.target or "", result.cutoff, options, history,
+                                    objects_may_be_missing=may_lack)
                 written, removed = _run_scraper(name, ctx, writer, progress)
                 result.per_scraper[name] = (written, removed)
                 result.warnings.extend(ctx.warnings)
@@ -107,7 +115,11 @@ def scrape(
                     history_cache.clear()
             writer.renumber()
             result.added, result.removed = writer.added, writer.removed
+            missing = _missing_blob_units(conn)
+            if missing:
+                result.warnings.append(missing_blobs_notice(missing))
             state.set_inputs(conn, inputs, reproducible=not options.worktree)
+            state.set_missing_blobs(conn, missing)
             eventstore.record_run(
                 conn, target=result.target, cutoff=result.cutoff, tool_version=__version__,
                 options=options.fingerprint(), added=writer.added, removed=writer.removed,
@@ -151,8 +163,9 @@ def _run_scraper(
             events = unit_result.events
             if ctx.cutoff is not None:
                 events = [e for e in events if e.timestamp <= ctx.cutoff]
-            store.add_unit(name, unit_result.unit, desired[unit_result.unit],
-                           unit_result.status, events)
+            fingerprint = (version + unit_result.fingerprint if unit_result.fingerprint
+                           else desired[unit_result.unit])
+            store.add_unit(name, unit_result.unit, fingerprint, unit_result.status, events)
             progress.advance()
     finally:
         progress.finish()
@@ -160,6 +173,37 @@ def _run_scraper(
     if missing:
         raise KenningError(f"internal error: scraper {name} skipped units {sorted(missing)[:3]}")
     return len(fresh), len(gone)
+
+
+def _missing_blob_units(conn: apsw.Connection) -> dict[str, int]:
+    """Units that could not be read in full because this clone lacks their blobs,
+    counted by "scraper status" (the whole log's, not just this run's)."""
+    return {f"{scraper} {status}": n
+            for scraper, by_status in reader.unit_statuses(conn).items()
+            for status, n in by_status.items() if status.endswith(":missing-blob")}
+
+
+def missing_blobs_notice(missing: dict[str, int]) -> Notice:
+    """The one warning a scrape gives when the log depends on which blobs this clone has."""
+    parts = [_missing_blob_phrase(key, n) for key, n in sorted(missing.items())]
+    return Notice("missing-blob", "this clone lacks blobs the log needs (a partial clone or an "
+                  f"incomplete mirror): {'; '.join(parts)}. The log differs from a full "
+                  "clone's; kenning never fetches them")
+
+
+def _missing_blob_phrase(key: str, n: int) -> str:
+    def count(noun: str) -> str:
+        return f"{n} {noun}" + ("" if n == 1 else "s")
+
+    if key == "git partial:missing-blob":
+        return f"{count('commit')} without line counts"
+    if key == "git skipped:missing-blob":
+        return ".mailmap not applied"
+    if key == "code skipped:missing-blob":
+        return f"{count('code file')} skipped"
+    if key == "sessions skipped:missing-blob":
+        return f"{count('session note')} skipped"
+    return count(f"{key} unit")
 
 
 def read_history(conn: apsw.Connection) -> History:

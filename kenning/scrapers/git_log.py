@@ -22,6 +22,8 @@ _FORMAT = "--format=" + "".join(f"%x00+{field}" for field in _FIELDS)
 _RECORD = b"\0\0"  # starts every record (the first one's leading NUL is supplied)
 _OUTPUT = ("-z", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative")
 _RENAMES = ("-M", "-l2000")
+_NULL_ID = "0" * 40
+_GITLINK = "160000"  # a submodule entry: its id names a commit of another repository
 
 # A first scrape of a long history is mostly git computing diffs. With at least
 # _COMMITS_PER_PROCESS commits per process, the commits are shared among `workers`
@@ -63,6 +65,16 @@ def _log_block(repo: GitRepo, revisions: list[str],
 def _with_files(record: dict[str, Any]) -> dict[str, Any]:
     record["files"] = parse_diff(record.pop("diff"))
     return record
+
+
+def tree_diffs(repo: GitRepo, revisions: str | list[str]) -> Iterator[dict[str, Any]]:
+    """Commits with their tree diff against the first parent (`raw`: entries with
+    their blob ids), without rename detection: git reads no blob for it."""
+    args = ["log", _FORMAT, "--raw", "--no-renames", "--diff-merges=first-parent", *_OUTPUT]
+    for record in _records(repo, args, revisions):
+        parsed = parse_record(record)
+        parsed["raw"] = parse_raw(parsed.pop("diff"))
+        yield parsed
 
 
 def first_parent_merge_files(
@@ -162,3 +174,21 @@ def parse_diff(diff: bytes) -> list[dict[str, Any]]:
             entry["lines_added"] = 0 if binary else int(added)
             entry["lines_removed"] = 0 if binary else int(removed)
     return [by_path[p] for p in sorted(by_path)]
+
+
+RawEntry = tuple[str, str, str | None, str | None]  # path, change type, old blob, new blob
+
+
+def parse_raw(diff: bytes) -> list[RawEntry]:
+    """`--raw --no-renames` entries, with the blob ids on either side (None: no blob)."""
+    tokens = iter(diff.split(b"\0"))
+    entries = []
+    for token in tokens:
+        token = token.lstrip(b"\n")
+        if not token:
+            continue
+        old_mode, new_mode, old_id, new_id, status = token[1:].decode().split(" ")
+        old = None if old_id == _NULL_ID or old_mode == _GITLINK else old_id
+        new = None if new_id == _NULL_ID or new_mode == _GITLINK else new_id
+        entries.append((decode_path(next(tokens)), status[0], old, new))
+    return entries

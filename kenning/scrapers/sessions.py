@@ -53,6 +53,7 @@ class _Source:
     path: str
     blob: str | None  # committed content, or None: read from disk
     fingerprint: str
+    missing: bool = False  # this clone lacks the blob (never fetched): skipped, counted
 
 
 class SessionScraper:
@@ -78,11 +79,15 @@ class SessionScraper:
             return fallback[0]
 
         # Blobs are read in file order while the first batches are already being parsed.
-        blobs = _Blobs(ctx.repo.read_blobs(dict.fromkeys(s.blob for s in wanted if s.blob)))
+        blobs = _Blobs(ctx.repo.read_blobs(
+            dict.fromkeys(s.blob for s in wanted if s.blob and not s.missing)))
         workers = ctx.options.workers if len(wanted) >= _PARALLEL_FROM else 1
         with _Batches(history.tags, workers) as batches:
             with blobs:
                 for src in wanted:
+                    if src.missing:
+                        yield UnitResult(src.path, [], "skipped:missing-blob")
+                        continue
                     data = (_read_disk(ctx.repo.root, src.path) if src.blob is None
                             else blobs.get(src.blob))
                     if data is None:
@@ -207,16 +212,17 @@ def _plan(ctx: ScrapeContext) -> dict[str, _Source]:
     history = ctx.history()
     tags = hashlib.sha256(canonical_json(sorted(history.tags.items())).encode()).hexdigest()
     paths = [p.strip("/") for p in ctx.options.session_paths if p.strip("/")]
-    committed = {
-        e.path: e.object_id for e in (ctx.repo.ls_tree(ctx.target, paths) if paths else [])
-        if e.kind == "blob" and e.mode != _SYMLINK and e.path.lower().endswith(_EXTENSIONS)
-    }
+    entries = [e for e in (ctx.repo.ls_tree(ctx.target, paths) if paths else [])
+               if e.kind == "blob" and e.mode != _SYMLINK and e.path.lower().endswith(_EXTENSIONS)]
+    committed = {e.path: e.object_id for e in entries}
+    missing = {e.path for e in entries if e.missing}
 
     def fingerprint(content: str, path: str) -> str:
         added = history.first_added.get(path) or f"target {ctx.target}"
         return f"{content}|{added}|tags {tags[:16]}"
 
-    plan = {p: _Source(p, oid, fingerprint(f"blob {oid}", p)) for p, oid in committed.items()}
+    plan = {p: _Source(p, oid, fingerprint(f"{'missing ' if p in missing else ''}blob {oid}", p),
+                       missing=p in missing) for p, oid in committed.items()}
     if ctx.options.worktree:
         for path, data in _disk_files(ctx.repo.root, paths):
             if committed.get(path) != _git_blob_id(data):

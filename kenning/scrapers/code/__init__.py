@@ -62,7 +62,7 @@ class CodeScraper:
         units = {}
         for path, plan in plans.items():
             entry = plan.entry
-            if plan.skip in ("submodule", "symlink"):
+            if plan.skip in ("submodule", "symlink", "missing-blob"):
                 units[path] = f"{plan.skip}:{entry.object_id}"
             else:
                 when = times.get(path) or self._target_time(ctx)
@@ -141,6 +141,8 @@ class CodeScraper:
                 skip = "symlink"
             elif excluded(entry.path, options.code_exclude):
                 skip = "vendored"
+            elif entry.missing:  # this clone lacks the blob (never fetched)
+                skip = "missing-blob"
             elif entry.size is not None and entry.size > options.code_max_bytes:
                 skip = "size"
             elif minified_name(entry.path):

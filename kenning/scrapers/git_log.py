@@ -20,6 +20,7 @@ from kenning.repository.gitrepo import GitRepo, decode_path, decode_text
 _FIELDS = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%ct", "%B"]
 _FORMAT = "--format=" + "".join(f"%x00+{field}" for field in _FIELDS)
 _RECORD = b"\0\0"  # starts every record (the first one's leading NUL is supplied)
+_FIELD = b"\0+"  # starts every field but the first
 _OUTPUT = ("-z", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative")
 _RENAMES = ("-M", "-l2000")
 _NULL_ID = "0" * 40
@@ -129,20 +130,23 @@ def split_records(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 def parse_record(record: bytes) -> dict[str, Any]:
     """The header fields of one record, and its diff still raw (`diff`)."""
-    fields = record.split(b"\0", len(_FIELDS))
-    if len(fields) < len(_FIELDS) or not all(f[:1] == b"+" for f in fields[:len(_FIELDS)]):
+    # the first nine separators are NUL + "+" and all in the header (no field holds a NUL);
+    # the message ends at the next NUL, where the diff begins
+    fields = record.split(_FIELD, len(_FIELDS) - 1)
+    if len(fields) != len(_FIELDS) or record[:1] != b"+":
         raise KenningError(f"git log printed a record kenning cannot read: {record[:80]!r}")
-    sha, parents, an, ae, ad, cn, ce, cd, ct, message = (f[1:] for f in fields[:len(_FIELDS)])
+    sha, parents, an, ae, ad, cn, ce, cd, ct, rest = fields
+    message, _, diff = rest.partition(b"\0")
     parent_list = parents.decode().split()
     return {
-        "sha": sha.decode(),
+        "sha": sha[1:].decode(),
         "parents": parent_list,
         "author": (decode_text(an), decode_text(ae), ad.decode()),
         "committer": (decode_text(cn), decode_text(ce), cd.decode()),
         "commit_time": int(ct),
         "message": decode_text(message),
         "is_merge": len(parent_list) > 1,
-        "diff": fields[len(_FIELDS)] if len(fields) > len(_FIELDS) else b"",
+        "diff": diff,
     }
 
 

@@ -201,3 +201,16 @@ def test_a_damaged_object_still_stops_the_scrape(source: Path, tmp_path: Path, k
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("kenning: git cannot read the repository") and "git fsck" in line
+
+
+def test_a_clone_that_lacks_trees_is_one_clear_error(source: Path, tmp_path: Path,
+                                                     kenning) -> None:
+    """Without trees there is no diff to read: kenning says so and still fetches nothing."""
+    treeless = clone(source, tmp_path / "treeless", "--filter=tree:0", "--no-checkout")
+    lacking = missing_objects(treeless)
+    proc = kenning("scrape", "--no-embed", cwd=treeless, check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("kenning: git cannot read the repository without fetching")
+    assert missing_objects(treeless) == lacking
+    assert not (treeless / ".kenning" / "kenning.db").exists()

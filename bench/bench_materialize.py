@@ -58,7 +58,7 @@ def bench_recipe() -> Recipe:
 
 
 def read_log(db: Path) -> tuple[float, float, int]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     started = time.perf_counter()
     rows = conn.execute("SELECT data FROM eventlog").fetchall()
     raw = time.perf_counter() - started
@@ -94,7 +94,7 @@ def main() -> None:
     update(repo, db, scrapers=scrapers, full=True, recipe=recipe, run_materializers=False)
     scrape_seconds = time.perf_counter() - started
     raw, decoded, events = read_log(db)
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     counts = dict(conn.execute("SELECT event_type, count(*) FROM eventlog GROUP BY 1"))
     conn.close()
 

@@ -89,7 +89,7 @@ def linear_repo(path: Path, n: int = 3) -> RepoBuilder:
 
 
 def states(db: Path, recipe: Recipe) -> dict[str, tuple[str, str]]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     try:
         return {f.name: (f.state, f.reason) for f in freshness(conn, recipe)}
     finally:
@@ -115,7 +115,7 @@ def test_first_run_builds_then_catches_up(tmp_path: Path, dummy: type[Dummy]) ->
     assert actions(second)["dummy"] == "caught up"
     assert dummy.calls[-1] == "add 1"
     assert materialize(db, recipe)[-1].action == "fresh"
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     # the journal keeps only its newest row once everything has folded it
     assert conn.execute("SELECT count(*) FROM eventlog_changes").fetchone()[0] == 1
 
@@ -127,7 +127,7 @@ def test_indexes_come_after_a_rebuilds_rows_when_the_materializer_allows(
     dummy.index_after_rebuild = True
     update(GitRepo.discover(r.path), db, recipe=test_recipe())
     assert dummy.calls == ["create", "add 3 unindexed"]  # built without its index ...
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'dummy_subject'").fetchone()
     assert sql == "CREATE INDEX dummy_subject ON dummy(subject)"  # ... which is back after
     r.commit("Commit 3", "2024-01-10T10:00:00+00:00", {"x.txt": "x\n"})
@@ -175,7 +175,7 @@ def test_a_removal_that_cannot_fold_forces_rebuild(tmp_path: Path, dummy: type[D
     assert results["dummy"].reason == "a removal it cannot fold"
     assert results["views"].action == "caught up"
     assert (results["views"].added, results["views"].removed) == (1, 1)
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     assert sorted(r[0] for r in conn.execute("SELECT subject FROM dummy")) == [
         "Commit 0", "Commit 1", "Commit 2, rewritten"]
 
@@ -214,7 +214,7 @@ def test_a_failing_materializer_changes_nothing(tmp_path: Path, dummy: type[Dumm
     update(GitRepo.discover(r.path), db, recipe=recipe, run_materializers=False)
 
     def snapshot() -> Any:
-        conn = database.connect(db, create=False)
+        conn = database.connect(db, write=False)
         try:
             return [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
                     for t in ("materializer_state", "commits", "documents", "dummy",
@@ -242,7 +242,7 @@ def test_disabled_materializer_is_dropped_and_reported(tmp_path: Path,
     assert states(db, off)["dummy"] == ("disabled", "disabled in the recipe")
     results = {x.name: x for x in materialize(db, off)}
     assert results["dummy"].action == "dropped"
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     gone = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'dummy'").fetchone()
     assert gone == (0,)
     with pytest.raises(Exception, match="disabled in the recipe"):

@@ -114,7 +114,7 @@ def last_run_note(db_path: Path) -> str | None:
     """"embeddings: N texts embedded, M from the cache" for the last run, if any."""
     from kenning.eventlog import database
 
-    conn = database.connect(db_path, create=False)
+    conn = database.connect(db_path, write=False)
     try:
         raw = database.get_meta(conn, "embeddings:last_run")
     finally:

@@ -85,7 +85,7 @@ def params_hash(params: Params) -> str:
 def materialize(db_path: Path, recipe: Recipe, names: Sequence[str] = (), *,
                 rebuild: bool = False) -> list[RunResult]:
     """Bring the selected (default: every enabled) materializer up to date, atomically."""
-    conn = database.connect(db_path, create=False)
+    conn = database.connect(db_path, write=True)
     try:
         with database.write_transaction(conn, db_path):
             return materialize_in(conn, recipe, names, rebuild=rebuild)

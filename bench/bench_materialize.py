@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kenning.api.pipeline import update  # noqa: E402
+
 from kenning.eventlog import database  # noqa: E402
 from kenning.materialize.engine import materialize  # noqa: E402
 from kenning.recipes import Recipe, default_recipe  # noqa: E402
@@ -54,7 +55,7 @@ def clone(mirror: Path) -> Path:
 def bench_recipe() -> Recipe:
     values = copy.deepcopy(default_recipe().values)
     values["materialize"]["embeddings"]["enabled"] = False
-    return Recipe("<bench recipe>", values)
+    return Recipe.from_values("<bench recipe>", values)
 
 
 def read_log(db: Path) -> tuple[float, float, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,18 @@ import pytest
 from fixtures.builder import RepoBuilder
 from kenning.eventlog import database
 from kenning.materialize import registry
-from kenning.materialize.base import Params, StoredEvent
+from kenning.materialize.base import StoredEvent
 from kenning.materialize.engine import freshness, materialize
 from kenning.materialize.fts import FtsMaterializer
+from kenning.params import Params, param
 from kenning.recipes import Recipe, default_recipe
 from kenning.repository.gitrepo import GitRepo
 from tests.conftest import update
+
+
+@dataclass(frozen=True)
+class DummyParams(Params):
+    threshold: int = param(1, "a parameter the tests change", minimum=0)
 
 
 class Dummy:
@@ -27,6 +34,7 @@ class Dummy:
 
     name = "dummy"
     version = 1
+    params_type = DummyParams
     consumes = ("git.commit",)
     incremental = True
     index_after_rebuild = False
@@ -65,7 +73,7 @@ def test_recipe(**overrides: dict[str, Any]) -> Recipe:
     values["materialize"]["embeddings"]["enabled"] = False
     for name, table in overrides.items():
         values["materialize"].setdefault(name, {}).update(table)
-    return Recipe("<test recipe>", values)
+    return Recipe.from_values("<test recipe>", values)
 
 
 test_recipe.__test__ = False  # type: ignore[attr-defined]
@@ -153,8 +161,8 @@ def test_param_change_rebuilds_exactly_that_materializer(tmp_path: Path,
                                                          dummy: type[Dummy]) -> None:
     r = linear_repo(tmp_path / "repo")
     db = tmp_path / "k.db"
-    update(GitRepo.discover(r.path), db, recipe=test_recipe(dummy={"k": 1}))
-    changed = test_recipe(dummy={"k": 2})
+    update(GitRepo.discover(r.path), db, recipe=test_recipe(dummy={"threshold": 1}))
+    changed = test_recipe(dummy={"threshold": 2})
     assert states(db, changed)["dummy"] == ("stale", "recipe parameters changed")
     assert {n for n, (s, _) in states(db, changed).items() if s == "stale"} == {"dummy"}
     results = actions(materialize(db, changed))
@@ -284,3 +292,23 @@ def test_help_has_examples(kenning, tmp_path: Path) -> None:
         out = kenning(*args, "--help", cwd=tmp_path).stdout
         assert "Example" in out, args
     assert "--no-materialize" in kenning("scrape", "--help", cwd=tmp_path).stdout
+
+
+def test_unchanged_parameters_keep_the_hash_older_databases_stored() -> None:
+    """Parameters became dataclasses; a database built before is not rebuilt for
+    nothing: the hash is over the same JSON the recipe table gave (but for co_changes'
+    min_degree, now a number: 30 became 30.0, one rebuild of co_changes)."""
+    import hashlib
+
+    from kenning.eventlog.events import canonical_json
+    from kenning.materialize.engine import params_hash
+
+    def stored(table: dict[str, Any]) -> str:
+        return hashlib.sha256(canonical_json(table).encode()).hexdigest()[:16]
+
+    recipe = default_recipe()
+    assert params_hash(recipe.materializer("expertise")[1]) == stored({"half_life_days": 180.0})
+    assert params_hash(recipe.materializer("signals")[1]) == stored(
+        {"half_life_days": 30.0, "windows": [7, 30, 90]})
+    for name in ("views", "fts", "embeddings"):
+        assert params_hash(recipe.materializer(name)[1]) == stored({}), name

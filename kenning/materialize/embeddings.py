@@ -58,6 +58,7 @@ def _progress() -> Progress | None:
 class EmbeddingsMaterializer:
     name = "embeddings"
     version = 1
+    params_type = Params  # none
     incremental = True
     index_after_rebuild = False
     consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)

@@ -34,6 +34,7 @@ from kenning.eventlog import state as scrape_state
 from kenning.eventlog.events import canonical_json
 from kenning.materialize.base import Materializer, Params
 from kenning.materialize.registry import MATERIALIZERS, load
+from kenning.params import to_table
 from kenning.recipes import Recipe
 
 _STATE_DDL = """
@@ -79,7 +80,7 @@ def version_key(m: Materializer) -> str:
 
 
 def params_hash(params: Params) -> str:
-    return hashlib.sha256(canonical_json(params).encode()).hexdigest()[:16]
+    return hashlib.sha256(canonical_json(to_table(params)).encode()).hexdigest()[:16]
 
 
 def materialize(db_path: Path, recipe: Recipe, names: Sequence[str] = (), *,

@@ -20,8 +20,10 @@ def scrape_command(
     ),
     until: str = typer.Option(
         None, "--until", metavar="DATE|REV",
-        help="Scrape the project as it stood then: YYYY-MM-DD (end of that day, UTC), "
-        "an ISO time with offset, or a git revision.",
+        help="Scrape the project as it stood then: a git revision (tag, branch, sha), or a "
+        "date: YYYY, YYYY-MM or YYYY-MM-DD (the end of it, UTC), an ISO time with offset, or "
+        "what git reads ('2 weeks ago', 'yesterday': from the current time). A date picks "
+        "the last first-parent commit at or before it; a branch merged later is not in it.",
     ),
     full: bool = typer.Option(False, "--full", help="Rebuild the eventlog from nothing."),
     sessions: list[str] = typer.Option(

@@ -97,7 +97,9 @@ def connect(path: Path, *, write: bool, create: bool = False) -> apsw.Connection
 def _open_reader(path: Path) -> tuple[apsw.Connection, set[str]]:
     """Read-only. On read-only media SQLite cannot create the WAL index a WAL database
     needs; when no write-ahead log is there to read, the file alone is the whole
-    database and is opened as immutable instead."""
+    database and is opened as immutable instead. (Elsewhere a reader, like any SQLite
+    reader of a WAL database, leaves the empty -wal and -shm files it needed; the next
+    writer to close removes them.)"""
     uri = "file:" + urllib.parse.quote(path.absolute().as_posix())
     flags = apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI
     try:

@@ -93,8 +93,8 @@ def test_a_foreign_sqlite_file_is_left_exactly_as_it_was(history_repo: Path, tmp
     conn.execute("CREATE TABLE notes(body TEXT); INSERT INTO notes VALUES ('mine')")
     conn.close()
     before = _files(folder)
-    for args in (["status"], ["digest"], ["export"], ["scry", "x", "--mode", "lexical"],
-                 ["verify"], ["materialize"], ["scrape", "--no-embed"]):
+    for args in (["status"], ["scry", "x", "--mode", "lexical"], ["verify"], ["materialize"],
+                 ["scrape", "--no-embed"]):
         proc = kenning(*args, "--db", str(other), cwd=history_repo, check=False)
         _one_line_error(proc, "is an SQLite file but not a kenning database")
         assert _files(folder) == before, args  # not one byte, and no -wal or -shm left
@@ -107,7 +107,7 @@ def test_a_version_that_is_not_a_number(history_repo: Path, kenning, key: str) -
     conn.execute("UPDATE meta SET value = 'one' WHERE key = ?", (key,))
     conn.close()
     before = db.read_bytes()
-    for args in (["status"], ["digest"], ["scrape", "--no-embed"], ["materialize"]):
+    for args in (["status"], ["scrape", "--no-embed"]):  # a reader and a writer
         _one_line_error(kenning(*args, cwd=history_repo, check=False),
                         f"is damaged (its {key} is 'one', not a number)")
     assert db.read_bytes() == before
@@ -128,9 +128,9 @@ def test_a_damaged_page_says_how_to_rebuild_and_the_advice_works(history_repo: P
             f.write(bytes([0xFF]) + noise.randbytes(page_size - 1))
     kenning_git(history_repo, "commit", "-q", "--allow-empty", "-m", "One more")  # work to do
     for args in (["status"], ["digest"], ["materialize", "--rebuild"], ["scrape", "--no-embed"]):
-        _one_line_error(kenning(*args, cwd=history_repo, check=False), "is damaged")
-        proc = kenning(*args, cwd=history_repo, check=False)
-        assert "delete it and run `kenning scrape`" in proc.stderr
+        _one_line_error(kenning(*args, cwd=history_repo, check=False),
+                        "is damaged (database disk image is malformed); everything in it is "
+                        "rebuilt from the repository: delete it and run `kenning scrape`")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     kenning("scrape", "--no-embed", cwd=history_repo)

@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kenning.api.pipeline import update  # noqa: E402
+
 from kenning.eventlog import database  # noqa: E402
 from kenning.materialize.engine import materialize  # noqa: E402
 from kenning.recipes import Recipe, default_recipe  # noqa: E402
@@ -54,11 +55,11 @@ def clone(mirror: Path) -> Path:
 def bench_recipe() -> Recipe:
     values = copy.deepcopy(default_recipe().values)
     values["materialize"]["embeddings"]["enabled"] = False
-    return Recipe("<bench recipe>", values)
+    return Recipe.from_values("<bench recipe>", values)
 
 
 def read_log(db: Path) -> tuple[float, float, int]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     started = time.perf_counter()
     rows = conn.execute("SELECT data FROM eventlog").fetchall()
     raw = time.perf_counter() - started
@@ -94,7 +95,7 @@ def main() -> None:
     update(repo, db, scrapers=scrapers, full=True, recipe=recipe, run_materializers=False)
     scrape_seconds = time.perf_counter() - started
     raw, decoded, events = read_log(db)
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     counts = dict(conn.execute("SELECT event_type, count(*) FROM eventlog GROUP BY 1"))
     conn.close()
 

@@ -56,7 +56,7 @@ def build(path: Path, docs: int) -> None:
     def words(k: int) -> str:
         return " ".join(rng.choices(vocab, weights, k=k))
 
-    conn = database.connect(path, create=True)
+    conn = database.connect(path, write=True, create=True)
     with database.write_transaction(conn, path):
         database.ensure_schema(conn)
         FtsMaterializer().create(conn, {})
@@ -126,7 +126,7 @@ def main() -> None:
         from kenning.eventlog import database
         from kenning.scry.search import Searcher
 
-        searcher = Searcher(database.connect(db, create=False))
+        searcher = Searcher(database.connect(db, write=False))
         for mode in ("lexical", "semantic", "hybrid"):
             searcher.search(q, mode=mode)  # load once
             times = []

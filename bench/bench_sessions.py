@@ -162,7 +162,7 @@ def main() -> None:
         scrape(repo, db, scrapers=["sessions"])
         one_edit = time.perf_counter() - start
 
-        conn = database.connect(db, create=False)
+        conn = database.connect(db, write=False)
         got = conn.execute("SELECT count(*) FROM eventlog WHERE event_type = 'session.decision'"
                            ).fetchone()[0]
         events = conn.execute("SELECT count(*) FROM eventlog WHERE event_type LIKE 'session.%'"

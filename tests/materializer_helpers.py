@@ -10,6 +10,7 @@ import apsw
 
 from fixtures import cochange
 from kenning.materialize.base import EVENT_COLUMNS, Materializer, StoredEvent
+from kenning.params import Params
 from kenning.repository.gitrepo import GitRepo
 from kenning.scrapers.engine import scrape
 
@@ -26,17 +27,25 @@ def cochange_log(root: Path) -> list[StoredEvent]:
         conn.close()
 
 
-def build(m: Materializer, events: list[StoredEvent], params: dict[str, Any]) -> apsw.Connection:
+def typed(m: Materializer, params: Params | dict[str, Any]) -> Params:
+    """The materializer's own parameters, from a dict of the fields a test sets."""
+    return params if isinstance(params, Params) else m.params_type(**params)
+
+
+def build(m: Materializer, events: list[StoredEvent],
+          params: Params | dict[str, Any]) -> apsw.Connection:
     """A fresh in-memory database holding `m` folded over `events` in one call."""
+    params = typed(m, params)
     conn = apsw.Connection(":memory:")
     m.create(conn, params)
     m.add(conn, events, params)
     return conn
 
 
-def build_shuffled(m: Materializer, events: list[StoredEvent], params: dict[str, Any],
+def build_shuffled(m: Materializer, events: list[StoredEvent], params: Params | dict[str, Any],
                    rnd: random.Random, most: int) -> apsw.Connection:
     """The same, but events arrive shuffled, in chunks of 1..most."""
+    params = typed(m, params)
     conn = apsw.Connection(":memory:")
     m.create(conn, params)
     shuffled = events[:]

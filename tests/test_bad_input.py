@@ -44,12 +44,17 @@ def test_a_shallow_clone_works_with_a_warning(history_repo: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize("until, expected", [
-    ("no-such-branch", "unknown revision 'no-such-branch'"),
+    ("no-such-branch", "cannot read --until 'no-such-branch': not a revision of this "
+                       "repository, and not a date"),
+    ("v9.9.9", "not a revision of this repository, and not a date"),  # git: 2009-09-09
     ("30/06/2024", "cannot read --until '30/06/2024'"),
-    ("2024-13-45", "cannot read the date"),
+    ("2024-13-45", "cannot read the date '2024-13-45' for --until: there is no month 13"),
+    ("2024-02-30", "February 2024 has days 1 to 29"),
     ("2024-06-30T12:00:00", "has no offset"),
+    ("2024-06-30T25:61:00Z", "cannot read the time"),
     ("1999-01-01", "no commit on the first-parent history at or before"),
     ("", "--until needs a date"),
+    ("   ", "--until needs a date"),
 ])
 def test_bad_until_values(history_repo: Path, kenning, until: str, expected: str) -> None:
     _one_line_error(kenning("scrape", "--until", until, cwd=history_repo, check=False), expected)
@@ -119,3 +124,18 @@ def test_a_corrupt_git_object(history_repo: Path, kenning) -> None:
     _one_line_error(kenning("scrape", "--no-embed", cwd=history_repo, check=False),
                     "git cannot read the repository")
     assert not (history_repo / ".kenning" / "kenning.db").exists()  # nothing half-made
+
+
+def test_a_repository_folder_that_does_not_exist(tmp_path: Path, kenning) -> None:
+    _one_line_error(kenning("scrape", "--repo", str(tmp_path / "no" / "such"), cwd=tmp_path,
+                            check=False), "does not exist")
+
+
+def test_digest_files_that_are_directories(history_repo: Path, tmp_path: Path,
+                                           kenning) -> None:
+    _scraped(history_repo, kenning)
+    _one_line_error(kenning("digest", "--write", str(tmp_path), cwd=history_repo,
+                            check=False), f"{tmp_path} is a directory; give a file name")
+    _one_line_error(kenning("digest", "--check", str(tmp_path), cwd=history_repo,
+                            check=False), "cannot read the digest file")
+    assert [p.name for p in tmp_path.iterdir()] == ["repo"]  # no half-written file left

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from fixtures import cochange
 from kenning.materialize.base import StoredEvent
-from kenning.materialize.co_changes import CoChangesMaterializer
+from kenning.materialize.co_changes import CoChangesMaterializer, CoChangesParams
 from kenning.repository.gitrepo import GitRepo
 from kenning.scrapers.engine import scrape
 from tests import materializer_helpers as helpers
@@ -27,7 +27,7 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> list[StoredEvent]:
     return cochange_log(tmp_path_factory.mktemp("cochange"))
 
 
-def build(events: list[StoredEvent], params: dict[str, Any]) -> apsw.Connection:
+def build(events: list[StoredEvent], params: CoChangesParams | dict[str, Any]) -> apsw.Connection:
     return helpers.build(CoChangesMaterializer(), events, params)
 
 
@@ -167,7 +167,7 @@ def snapshot(conn: apsw.Connection) -> dict[str, list[tuple[Any, ...]]]:
 @given(seed=st.integers(0, 2**32 - 1))
 def test_any_arrival_order_and_removals_equal_a_rebuild(events: list[StoredEvent],
                                                         seed: int) -> None:
-    params = {"min_shared": 1, "min_revisions": 1, "min_degree": 0}
+    params = CoChangesParams(min_shared=1, min_revisions=1, min_degree=0)
     expected = snapshot(build(events, params))
     rnd = random.Random(seed)
     m = CoChangesMaterializer()

@@ -66,14 +66,14 @@ def run(repo: Path, db: Path, *, workers: int = 2, full: bool = False,
 
 
 def code_events(db: Path) -> list[tuple[Any, ...]]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     return conn.execute(
         "SELECT seq, event_id, event_type, timestamp, source_id, source_file, data FROM eventlog"
         " WHERE event_type LIKE 'code.%' ORDER BY seq").fetchall()
 
 
 def statuses(db: Path) -> dict[str, str]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     return dict(conn.execute(
         "SELECT unit, status FROM scrape_units WHERE scraper = 'code'").fetchall())
 

@@ -194,6 +194,6 @@ def test_verify_all_on_this_repository_own_history(tmp_path: Path, kenning: Runn
     kenning("verify", "--all", cwd=clone)
     kenning("digest", "--all", "--write", "digest.json", cwd=clone)
     kenning("digest", "--check", "digest.json", cwd=clone)
-    conn = database.connect(clone / ".kenning" / "kenning.db", create=False)
+    conn = database.connect(clone / ".kenning" / "kenning.db", write=False)
     assert conn.execute("SELECT count(*) FROM eventlog WHERE event_type = 'code.function'"
                         ).fetchone()[0] > 100

@@ -52,7 +52,7 @@ def test_utc_timestamp_is_fixed_width_utc() -> None:
 
 
 def _store(tmp_path: Path) -> tuple[apsw.Connection, EventStore]:
-    conn = database.connect(tmp_path / "k.db", create=True)
+    conn = database.connect(tmp_path / "k.db", write=True, create=True)
     database.ensure_schema(conn)
     return conn, EventStore(conn)
 

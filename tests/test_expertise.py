@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kenning.eventlog.events import make_event
 from kenning.materialize.base import StoredEvent
-from kenning.materialize.expertise import ExpertiseMaterializer
+from kenning.materialize.expertise import ExpertiseMaterializer, ExpertiseParams
 from tests import materializer_helpers as helpers
 from tests.materializer_helpers import build_shuffled, cochange_log
 
@@ -129,7 +129,7 @@ def test_any_arrival_order_and_removals_equal_a_rebuild(events: list[StoredEvent
     m = ExpertiseMaterializer()
     conn = build_shuffled(m, events, {}, rnd, 5)
     gone = rnd.sample(events, rnd.randint(1, 6))
-    assert m.remove(conn, gone, {}) is True
+    assert m.remove(conn, gone, ExpertiseParams()) is True
     assert snapshot(conn) == snapshot(build([e for e in events if e not in gone], {}))
-    m.add(conn, gone, {})
+    m.add(conn, gone, ExpertiseParams())
     assert snapshot(conn) == expected

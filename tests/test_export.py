@@ -32,7 +32,7 @@ def test_jsonl_is_the_canonical_log_in_seq_order(scraped: tuple[Path, Path],
     project, db = scraped
     proc = kenning("export", "--db", str(db), cwd=project)
     lines = proc.stdout.splitlines()
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     stored = list(rows(conn))
     assert len(lines) == len(stored) > 20
     types = set()
@@ -80,7 +80,7 @@ def test_parquet_writes_the_log_or_names_the_extra_to_install(
 
         assert proc.returncode == 0, proc.stderr
         table = pq.read_table(out)
-        conn = database.connect(db, create=False)
+        conn = database.connect(db, write=False)
         stored = [(seq, eid, e.data) for seq, eid, e in rows(conn)]
         assert table.column_names == ["seq", "event_id", "event_type", "timestamp",
                                       "source_id", "source_file", "data"]

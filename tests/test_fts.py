@@ -45,7 +45,7 @@ def search_db(tmp_path_factory: pytest.TempPathFactory) -> apsw.Connection:
              {"layer/sessions/20240305-091500.md": SESSION})
     db = repo / ".kenning" / "kenning.db"
     update(GitRepo.discover(repo), db)
-    return database.connect(db, create=False)
+    return database.connect(db, write=False)
 
 
 def search(conn: apsw.Connection, query: str, limit: int = 20,

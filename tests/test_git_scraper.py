@@ -15,7 +15,7 @@ from kenning.scrapers.engine import scrape
 def _events(db: Path, event_type: str) -> dict[str, tuple[str, dict[str, Any]]]:
     import json
 
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     rows = conn.execute("SELECT source_id, timestamp, data FROM eventlog WHERE event_type = ?",
                         (event_type,)).fetchall()
     return {sid: (ts, json.loads(data)) for sid, ts, data in rows}
@@ -124,7 +124,7 @@ def test_user_git_config_does_not_change_the_log(history_repo: Path, tmp_path: P
     from kenning.eventlog.digest import digest
 
     scrape(GitRepo.discover(history_repo), tmp_path / "a.db", scrapers=["git"])
-    a = digest(database.connect(tmp_path / "a.db", create=False)).sha256
+    a = digest(database.connect(tmp_path / "a.db", write=False)).sha256
     home = tmp_path / "home"
     home.mkdir()
     (home / ".gitconfig").write_text("[diff]\n\trenames = false\n[log]\n\tshowSignature = true\n"
@@ -132,7 +132,7 @@ def test_user_git_config_does_not_change_the_log(history_repo: Path, tmp_path: P
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
     scrape(GitRepo.discover(history_repo), tmp_path / "b.db", scrapers=["git"])
-    assert digest(database.connect(tmp_path / "b.db", create=False)).sha256 == a
+    assert digest(database.connect(tmp_path / "b.db", write=False)).sha256 == a
 
 
 def test_the_log_shared_among_git_processes_gives_the_same_events(
@@ -149,7 +149,7 @@ def test_the_log_shared_among_git_processes_gives_the_same_events(
         db = tmp_path / f"{name}.db"
         scrape(GitRepo.discover(history_repo), db, scrapers=["git"],
                options=ScrapeOptions(workers=workers))
-        found.append((digest(database.connect(db, create=False)).sha256,
+        found.append((digest(database.connect(db, write=False)).sha256,
                       _events(db, "git.commit")))
     assert found[0] == found[1]
     assert len(found[0][1]) > 3

@@ -25,7 +25,7 @@ from tests.conftest import ROOT
 
 
 def _digest(db: Path) -> str:
-    return digest(database.connect(db, create=False)).sha256
+    return digest(database.connect(db, write=False)).sha256
 
 
 # -- I1: determinism -----------------------------------------------------------
@@ -147,7 +147,7 @@ def test_i2_after_a_force_push_rewrite(history_repo: Path, tmp_path: Path) -> No
     scrape(repo, tmp_path / "inc.db")
     scrape(repo, tmp_path / "full.db")
     assert _digest(tmp_path / "inc.db") == _digest(tmp_path / "full.db")
-    conn = database.connect(tmp_path / "inc.db", create=False)
+    conn = database.connect(tmp_path / "inc.db", write=False)
     subjects = {json.loads(d)["subject"] for (d,) in conn.execute(
         "SELECT data FROM eventlog WHERE event_type = 'git.commit'")}
     assert "rewritten history" in subjects and "Merge branch 'old-feature'" not in subjects

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,18 @@ import pytest
 from fixtures.builder import RepoBuilder
 from kenning.eventlog import database
 from kenning.materialize import registry
-from kenning.materialize.base import Params, StoredEvent
+from kenning.materialize.base import StoredEvent
 from kenning.materialize.engine import freshness, materialize
 from kenning.materialize.fts import FtsMaterializer
+from kenning.params import Params, param
 from kenning.recipes import Recipe, default_recipe
 from kenning.repository.gitrepo import GitRepo
 from tests.conftest import update
+
+
+@dataclass(frozen=True)
+class DummyParams(Params):
+    threshold: int = param(1, "a parameter the tests change", minimum=0)
 
 
 class Dummy:
@@ -27,6 +34,7 @@ class Dummy:
 
     name = "dummy"
     version = 1
+    params_type = DummyParams
     consumes = ("git.commit",)
     incremental = True
     index_after_rebuild = False
@@ -65,7 +73,7 @@ def test_recipe(**overrides: dict[str, Any]) -> Recipe:
     values["materialize"]["embeddings"]["enabled"] = False
     for name, table in overrides.items():
         values["materialize"].setdefault(name, {}).update(table)
-    return Recipe("<test recipe>", values)
+    return Recipe.from_values("<test recipe>", values)
 
 
 test_recipe.__test__ = False  # type: ignore[attr-defined]
@@ -89,7 +97,7 @@ def linear_repo(path: Path, n: int = 3) -> RepoBuilder:
 
 
 def states(db: Path, recipe: Recipe) -> dict[str, tuple[str, str]]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     try:
         return {f.name: (f.state, f.reason) for f in freshness(conn, recipe)}
     finally:
@@ -115,7 +123,7 @@ def test_first_run_builds_then_catches_up(tmp_path: Path, dummy: type[Dummy]) ->
     assert actions(second)["dummy"] == "caught up"
     assert dummy.calls[-1] == "add 1"
     assert materialize(db, recipe)[-1].action == "fresh"
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     # the journal keeps only its newest row once everything has folded it
     assert conn.execute("SELECT count(*) FROM eventlog_changes").fetchone()[0] == 1
 
@@ -127,7 +135,7 @@ def test_indexes_come_after_a_rebuilds_rows_when_the_materializer_allows(
     dummy.index_after_rebuild = True
     update(GitRepo.discover(r.path), db, recipe=test_recipe())
     assert dummy.calls == ["create", "add 3 unindexed"]  # built without its index ...
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'dummy_subject'").fetchone()
     assert sql == "CREATE INDEX dummy_subject ON dummy(subject)"  # ... which is back after
     r.commit("Commit 3", "2024-01-10T10:00:00+00:00", {"x.txt": "x\n"})
@@ -153,8 +161,8 @@ def test_param_change_rebuilds_exactly_that_materializer(tmp_path: Path,
                                                          dummy: type[Dummy]) -> None:
     r = linear_repo(tmp_path / "repo")
     db = tmp_path / "k.db"
-    update(GitRepo.discover(r.path), db, recipe=test_recipe(dummy={"k": 1}))
-    changed = test_recipe(dummy={"k": 2})
+    update(GitRepo.discover(r.path), db, recipe=test_recipe(dummy={"threshold": 1}))
+    changed = test_recipe(dummy={"threshold": 2})
     assert states(db, changed)["dummy"] == ("stale", "recipe parameters changed")
     assert {n for n, (s, _) in states(db, changed).items() if s == "stale"} == {"dummy"}
     results = actions(materialize(db, changed))
@@ -175,7 +183,7 @@ def test_a_removal_that_cannot_fold_forces_rebuild(tmp_path: Path, dummy: type[D
     assert results["dummy"].reason == "a removal it cannot fold"
     assert results["views"].action == "caught up"
     assert (results["views"].added, results["views"].removed) == (1, 1)
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     assert sorted(r[0] for r in conn.execute("SELECT subject FROM dummy")) == [
         "Commit 0", "Commit 1", "Commit 2, rewritten"]
 
@@ -214,7 +222,7 @@ def test_a_failing_materializer_changes_nothing(tmp_path: Path, dummy: type[Dumm
     update(GitRepo.discover(r.path), db, recipe=recipe, run_materializers=False)
 
     def snapshot() -> Any:
-        conn = database.connect(db, create=False)
+        conn = database.connect(db, write=False)
         try:
             return [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
                     for t in ("materializer_state", "commits", "documents", "dummy",
@@ -242,7 +250,7 @@ def test_disabled_materializer_is_dropped_and_reported(tmp_path: Path,
     assert states(db, off)["dummy"] == ("disabled", "disabled in the recipe")
     results = {x.name: x for x in materialize(db, off)}
     assert results["dummy"].action == "dropped"
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     gone = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'dummy'").fetchone()
     assert gone == (0,)
     with pytest.raises(Exception, match="disabled in the recipe"):
@@ -284,3 +292,23 @@ def test_help_has_examples(kenning, tmp_path: Path) -> None:
         out = kenning(*args, "--help", cwd=tmp_path).stdout
         assert "Example" in out, args
     assert "--no-materialize" in kenning("scrape", "--help", cwd=tmp_path).stdout
+
+
+def test_unchanged_parameters_keep_the_hash_older_databases_stored() -> None:
+    """Parameters became dataclasses; a database built before is not rebuilt for
+    nothing: the hash is over the same JSON the recipe table gave (but for co_changes'
+    min_degree, now a number: 30 became 30.0, one rebuild of co_changes)."""
+    import hashlib
+
+    from kenning.eventlog.events import canonical_json
+    from kenning.materialize.engine import params_hash
+
+    def stored(table: dict[str, Any]) -> str:
+        return hashlib.sha256(canonical_json(table).encode()).hexdigest()[:16]
+
+    recipe = default_recipe()
+    assert params_hash(recipe.materializer("expertise")[1]) == stored({"half_life_days": 180.0})
+    assert params_hash(recipe.materializer("signals")[1]) == stored(
+        {"half_life_days": 30.0, "windows": [7, 30, 90]})
+    for name in ("views", "fts", "embeddings"):
+        assert params_hash(recipe.materializer(name)[1]) == stored({}), name

@@ -163,7 +163,7 @@ def _norm(value: Any) -> Any:
 
 def check_rebuild_equals_incremental(db: Path, tmp: Path, names: list[str]) -> None:
     recipe = test_recipe()
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=True)  # the FTS integrity check is a write
     copy = tmp / "rebuilt.db"
     if copy.exists():
         copy.unlink()
@@ -172,7 +172,7 @@ def check_rebuild_equals_incremental(db: Path, tmp: Path, names: list[str]) -> N
     conn.close()
     results = materialize(copy, recipe, rebuild=True)
     assert {r.action for r in results} == {"rebuilt"}
-    rebuilt_conn = database.connect(copy, create=False)
+    rebuilt_conn = database.connect(copy, write=True)
     rebuilt = snapshot(rebuilt_conn, names)
     rebuilt_conn.close()
     assert incremental.keys() == rebuilt.keys()
@@ -206,7 +206,7 @@ def test_incremental_materialization_equals_rebuild(
             check_rebuild_equals_incremental(db, tmp, names)
     update(GitRepo.discover(history.r.path), db, recipe=recipe)
     check_rebuild_equals_incremental(db, tmp, names)
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] > 0
     conn.close()
     shutil.rmtree(tmp, ignore_errors=True)

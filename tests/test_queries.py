@@ -28,7 +28,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cochange.build(root / "repo")
     path = root / "kenning.db"
     scrape(GitRepo.discover(root / "repo"), path, scrapers=["git"])
-    conn = database.connect(path, create=False)
+    conn = database.connect(path, write=True)
     with database.write_transaction(conn, path):
         store = EventStore(conn)
         store.add_unit("test", "s1", "x", "ok", [
@@ -43,7 +43,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def conn(db: Path) -> apsw.Connection:
-    return database.connect(db, create=False)
+    return database.connect(db, write=False)
 
 
 def test_decisions_context(conn: apsw.Connection) -> None:

@@ -136,6 +136,12 @@ def test_no_embed_then_scry(repo: Path, env: dict[str, str], tmp_path: Path) -> 
     (("x", "--mode", "fuzzy"), "unknown --mode"),
     ((), "nothing to look for"),
     (("x", "--file", "a.py"), "not both"),
+    (("x", "--limit", "99999999999999999999"), "--limit must be between 1 and 10000"),
+    (("--file", "src/core.py", "--limit", "0"), "--limit must be between 1 and 10000"),
+    (("x", "--since", ""), "--since needs a date"),
+    (("x", "--until", "  "), "--until needs a date"),
+    (("x", "--until", "2025-13-45"), "there is no month 13"),
+    (("x", "--since", "soon"), "cannot read --since 'soon': not a date"),
 ])
 def test_bad_input_is_one_line(repo: Path, env: dict[str, str], args: tuple[str, ...],
                                message: str) -> None:

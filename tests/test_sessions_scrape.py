@@ -32,7 +32,7 @@ def run(path: Path, db: Path, **kwargs: Any) -> ScrapeResult:
 
 
 def session_events(db: Path) -> list[tuple[str, str, str, str, dict[str, Any]]]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     rows = conn.execute(
         "SELECT event_type, timestamp, source_id, source_file, data FROM eventlog "
         "WHERE event_type LIKE 'session.%' ORDER BY seq").fetchall()
@@ -40,7 +40,7 @@ def session_events(db: Path) -> list[tuple[str, str, str, str, dict[str, Any]]]:
 
 
 def digest_of(db: Path) -> str:
-    return digest(database.connect(db, create=False)).sha256
+    return digest(database.connect(db, write=False)).sha256
 
 
 def full_digest(path: Path, tmp: Path, **kwargs: Any) -> str:
@@ -123,7 +123,7 @@ def test_malformed_files_warn_once_each_and_never_stop_the_scrape(tmp_path: Path
     decisions = {d["text"] for t, *_, d in events if t == "session.decision"}
     assert {"still read", "bin", "d", "fine"} <= decisions
     assert not [d for t, *_, d in events if t == "session.pattern"]  # hidden in the fence
-    statuses = dict(database.connect(db, create=False).execute(
+    statuses = dict(database.connect(db, write=False).execute(
         "SELECT unit, status FROM scrape_units WHERE scraper = 'sessions'").fetchall())
     assert statuses == {**{p: "partial" for p in bad}, f"{S}/good.md": "ok"}
 

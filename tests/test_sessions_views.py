@@ -18,7 +18,7 @@ def _materialize(tmp_path: Path) -> apsw.Connection:
     repo = session_fixture.build(tmp_path / "repo")
     db = tmp_path / "k.db"
     scrape(GitRepo.discover(repo.path), db)
-    events = [StoredEvent.from_row(r) for r in database.connect(db, create=False).execute(
+    events = [StoredEvent.from_row(r) for r in database.connect(db, write=False).execute(
         f"SELECT {EVENT_COLUMNS} FROM eventlog ORDER BY seq")]
     conn = apsw.Connection(":memory:")
     for view in VIEWS:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from kenning.eventlog.events import make_event
 from kenning.materialize import decay
 from kenning.materialize.base import StoredEvent
-from kenning.materialize.signals import SignalsMaterializer
+from kenning.materialize.signals import SignalsMaterializer, SignalsParams
 from tests import materializer_helpers as helpers
 from tests.materializer_helpers import build_shuffled, cochange_log
 
@@ -38,7 +38,7 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> list[StoredEvent]:
     return cochange_log(tmp_path_factory.mktemp("signals")) + SYMBOLS
 
 
-def build(events: list[StoredEvent], params: dict[str, Any]) -> apsw.Connection:
+def build(events: list[StoredEvent], params: SignalsParams | dict[str, Any]) -> apsw.Connection:
     return helpers.build(SignalsMaterializer(), events, params)
 
 
@@ -113,7 +113,7 @@ def snapshot(conn: apsw.Connection) -> dict[str, list[tuple[Any, ...]]]:
 @given(seed=st.integers(0, 2**32 - 1))
 def test_incremental_in_any_order_with_removals_equals_rebuilt(events: list[StoredEvent],
                                                                seed: int) -> None:
-    params = {"half_life_days": 3, "windows": [1, 5, 12]}
+    params = SignalsParams(half_life_days=3, windows=(1, 5, 12))
     expected = snapshot(build(events, params))
     rnd = random.Random(seed)
     m = SignalsMaterializer()
@@ -130,7 +130,7 @@ def test_incremental_in_any_order_with_removals_equals_rebuilt(events: list[Stor
 
 def test_a_checkpoint_restored_gives_the_exact_state(events: list[StoredEvent],
                                                      tmp_path: Path) -> None:
-    params: dict[str, Any] = {}
+    params = SignalsParams()
     m = SignalsMaterializer()
     conn = apsw.Connection(str(tmp_path / "a.db"))
     m.create(conn, params)
@@ -144,6 +144,6 @@ def test_a_checkpoint_restored_gives_the_exact_state(events: list[StoredEvent],
 
 def test_everything_removed_leaves_empty_tables(events: list[StoredEvent]) -> None:
     conn = build(events, {})
-    SignalsMaterializer().remove(conn, events, {})
+    SignalsMaterializer().remove(conn, events, SignalsParams())
     for table, rows in snapshot(conn).items():
         assert rows == [], table

@@ -70,7 +70,7 @@ def clone_at(source: Path, commit: str, dest: Path) -> Path:
 
 def everything(db: Path) -> dict[str, object]:
     """`digest --all` as data: the eventlog digest and every table's digest."""
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     try:
         log, tables = digest_all(conn)
     finally:
@@ -109,7 +109,7 @@ def test_until_builds_the_same_database_as_a_clone_checked_out_then(
 
 
 def _embedded(db: Path) -> tuple[dict[str, int], set[str]]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     try:
         stats = json.loads(database.get_meta(conn, "embeddings:last_run") or "{}")
         hashes = {str(r[0]) for r in conn.execute("SELECT text_hash FROM embeddings")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -9,13 +10,15 @@ import pytest
 
 from kenning.eventlog import database
 from kenning.eventlog.digest import rows
+from kenning.eventlog.events import utc_timestamp
 from kenning.repository.gitrepo import GitRepo
-from kenning.repository.timespec import parse_time
+from kenning.repository.timespec import read_time, resolve_until
 from kenning.scrapers.engine import scrape
+from kenning.scry.filters import Filters, where
 
 
 def _canonical(db: Path, cutoff: str | None = None) -> list[str]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     return [e.canonical() for _, _, e in rows(conn) if cutoff is None or e.timestamp <= cutoff]
 
 
@@ -56,9 +59,88 @@ def test_until_revision_scrapes_that_commit(history_repo: Path, tmp_path: Path) 
     assert _canonical(tmp_path / "rev.db") == _canonical(tmp_path / "clone.db", result.cutoff)
 
 
+def parse_time(text: str, *, end: bool = True) -> int:
+    return read_time(text, end=end, option="--until")
+
+
 def test_a_bare_date_means_the_end_of_that_day_in_utc() -> None:
     assert parse_time("2024-06-30") == parse_time("2024-06-30T23:59:59+00:00")
     assert parse_time("2024-06-30T12:00:00+02:00") == parse_time("2024-06-30T10:00:00Z")
+
+
+def test_a_year_or_a_month_is_the_whole_of_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parse_time("2024", end=False) == parse_time("2024-01-01T00:00:00Z")
+    assert parse_time("2024") == parse_time("2024-12-31T23:59:59Z")
+    assert parse_time("2024-02", end=False) == parse_time("2024-02-01T00:00:00Z")
+    assert parse_time("2024-02") == parse_time("2024-02-29T23:59:59Z")  # a leap year
+    assert parse_time("2023-12") == parse_time("2023-12-31T23:59:59Z")
+    # scry's --since/--until read the same way
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # the machine's zone plays no part
+    _, bounds = where(None, Filters(since="2024", until="2024-06"))  # type: ignore[arg-type]
+    assert bounds == ["2024-01-01T00:00:00Z", "2024-06-30T23:59:59Z"]
+
+
+# what `git log --since` reads, relative to now; GIT_TEST_DATE_NOW is git's own switch
+# that fixes "now" (here 2024-01-21T10:30:00Z), so the test does not depend on the day
+NOW = "1705833000"
+
+
+@pytest.mark.parametrize("words, moment", [
+    ("2 weeks ago", "2024-01-07T10:30:00Z"),
+    ("yesterday", "2024-01-20T10:30:00Z"),
+    ("3.days.ago", "2024-01-18T10:30:00Z"),
+    ("1 hour ago", "2024-01-21T09:30:00Z"),
+    ("last friday", "2024-01-19T10:30:00Z"),
+    ("now", "2024-01-21T10:30:00Z"),
+])
+def test_relative_dates_are_read_as_git_reads_them(monkeypatch: pytest.MonkeyPatch, words: str,
+                                                   moment: str) -> None:
+    monkeypatch.setenv("GIT_TEST_DATE_NOW", NOW)
+    monkeypatch.setenv("TZ", "America/Los_Angeles")  # read in UTC all the same
+    assert parse_time(words) == parse_time(moment)
+    assert read_time(words, end=False, option="--since") == parse_time(moment)
+
+
+def test_until_two_weeks_ago_scrapes_the_commit_of_then(history_repo: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    monkeypatch.setenv("GIT_TEST_DATE_NOW", NOW)
+    repo = GitRepo.discover(history_repo)
+    result = scrape(repo, tmp_path / "then.db", until="2 weeks ago")
+    assert result.cutoff == "2024-01-07T10:30:00Z"  # the moment it meant, recorded
+    subject = repo.run("show", "-s", "--format=%s", result.target or "").decode().strip()
+    assert subject == "Add caf\u00e9 notes"
+
+
+def test_a_numeric_tag_is_a_revision_not_a_date(history_repo: Path, tmp_path: Path) -> None:
+    repo = GitRepo.discover(history_repo)
+    tagged = repo.run("rev-parse", "HEAD~3").decode().strip()
+    repo.run("tag", "2.0.0", tagged)
+    result = scrape(repo, tmp_path / "tag.db", until="2.0.0")
+    assert result.target == tagged
+    assert result.cutoff == utc_timestamp(repo.commit_time(tagged))
+
+
+def test_a_year_is_never_read_as_a_short_commit_id(history_repo: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """git accepts a commit id of four hex digits; `--until 2087` still means the year
+    (unless a tag or branch is called that)."""
+    for who in ("AUTHOR", "COMMITTER"):  # fixed, so the same commits are made every time
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Alice Example")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "alice@example.com")
+        monkeypatch.setenv(f"GIT_{who}_DATE", "2024-03-01T10:00:00+00:00")
+    repo = GitRepo.discover(history_repo)
+    head = repo.head() or ""
+    tree = repo.run("rev-parse", "HEAD^{tree}").decode().strip()
+    for i in range(100_000):  # a commit whose id starts with a year
+        sha = repo.run("commit-tree", tree, "-m", f"try {i}").decode().strip()
+        if re.fullmatch(r"19[7-9]\d|2\d{3}", sha[:4]):
+            break
+    year = sha[:4]
+    assert repo.resolve_commit(year) == sha  # what git itself would take it for
+    assert resolve_until(repo, head, year).target == head  # the year, after all of history
+    repo.run("tag", year, "HEAD~2")
+    assert resolve_until(repo, head, year).target == repo.resolve_commit("HEAD~2")
 
 
 def test_merged_side_commits_from_before_the_date_are_in_the_past_log(

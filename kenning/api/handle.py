@@ -155,7 +155,7 @@ class Kenning:
         if self._conn is None:
             from kenning.eventlog import database
 
-            self._conn = database.connect(self.db_path, create=False)
+            self._conn = database.connect(self.db_path, write=False)
         return self._conn
 
     # -- writing -------------------------------------------------------------------
@@ -202,7 +202,7 @@ class Kenning:
         from kenning.materialize.projections import Fold, project
 
         fold = Fold(name, step, seed, types, version)
-        conn = database.connect(self.db_path, create=False)
+        conn = database.connect(self.db_path, write=True)
         try:
             with database.write_transaction(conn, self.db_path):
                 state, _ = project(conn, fold)
@@ -214,7 +214,7 @@ class Kenning:
         from kenning.eventlog import database
         from kenning.materialize.projections import drop
 
-        conn = database.connect(self.db_path, create=False)
+        conn = database.connect(self.db_path, write=True)
         try:
             with database.write_transaction(conn, self.db_path):
                 return drop(conn, name)

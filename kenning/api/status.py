@@ -36,7 +36,7 @@ class Status:
 
 
 def status(repo: GitRepo | None, db_path: Path, recipe: Recipe) -> Status:
-    conn = database.connect(db_path, create=False)
+    conn = database.connect(db_path, write=False)
     scraped = state.read(conn)
     counts = reader.counts(conn)
     moment = as_of(repo, scraped.target, scraped.cutoff)

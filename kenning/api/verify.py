@@ -58,7 +58,7 @@ class VerifyResult:
 
 def verify(repo: GitRepo, db_path: Path, *, all_tables: bool = False,
            recipe: Recipe | None = None) -> VerifyResult:
-    conn = database.connect(db_path, create=False)
+    conn = database.connect(db_path, write=False)
     scraped = state.read(conn)
     target, fingerprint = scraped.target, scraped.options
     if not target or fingerprint is None:
@@ -77,7 +77,7 @@ def verify(repo: GitRepo, db_path: Path, *, all_tables: bool = False,
             raise KenningError(f"the stored target {target[:12]} is not in this repository")
         names = [n for n in SCRAPERS if n in scraped.targets]
         scrape(repo, fresh_path, at=Until(target, cutoff), options=options, scrapers=names)
-        fresh = database.connect(fresh_path, create=False)
+        fresh = database.connect(fresh_path, write=False)
         ours, theirs = digest(conn), digest(fresh)
         diff = None if ours.sha256 == theirs.sha256 else first_difference(conn, fresh)
         tables: tuple[TableComparison, ...] = ()
@@ -85,7 +85,7 @@ def verify(repo: GitRepo, db_path: Path, *, all_tables: bool = False,
             if built:
                 fresh.close()
                 materialize(fresh_path, recipe, built)
-                fresh = database.connect(fresh_path, create=False)
+                fresh = database.connect(fresh_path, write=False)
             tables = _compare_tables(conn, fresh)
         fresh.close()
     return VerifyResult(ours.sha256, theirs.sha256, diff, tables)

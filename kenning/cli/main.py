@@ -72,6 +72,12 @@ def main() -> None:
                          "(finished steps and cached vectors are kept)\n")
         sys.exit(130)
     except Exception as exc:  # the last resort: still one line, details in a file
+        from kenning.eventlog.database import explain
+
+        known = explain(exc)  # a damaged, full or read-only database is no bug
+        if known is not None:
+            sys.stderr.write(f"kenning: {known.message}\n")
+            sys.exit(known.exit_code)
         log = _write_crash_log()
         sys.stderr.write(f"kenning: internal error: {type(exc).__name__}: {exc} "
                          f"(details in {log})\n")

@@ -17,7 +17,8 @@ recipe_app = typer.Typer(
 
 @recipe_app.command("show", cls=Command)
 def show_command(repo: Path = RepoOption, as_json: bool = JsonOption) -> None:
-    """Print the effective recipe: the packaged default with the repository's overrides.
+    """Print the effective recipe, each key with what it means: the defaults with the
+    repository's overrides.
 
     Example:
 
@@ -28,7 +29,6 @@ def show_command(repo: Path = RepoOption, as_json: bool = JsonOption) -> None:
     if as_json:
         print_json({"source": recipe.source, "recipe": recipe.values})
         return
-    out.print(f"# effective recipe (from {recipe.source})", markup=False)
     out.print(recipe.to_toml(), markup=False, end="")
 
 
@@ -44,11 +44,11 @@ def check_command(
 
       kenning recipe check                # .kenning/recipe.toml of this repository
     """
-    from kenning.recipes import RECIPE_PATH, read_recipe
+    from kenning.recipes import RECIPE_PATH, read_recipe, recipe_file
     from kenning.repository.gitrepo import GitRepo
 
-    path = file if file is not None else GitRepo.discover(repo).root / RECIPE_PATH
-    if file is None and not path.is_file():
+    path = file if file is not None else recipe_file(GitRepo.discover(repo).root)
+    if path is None:
         out.print(f"no {RECIPE_PATH}: the default recipe applies")
         return
     read_recipe(path)

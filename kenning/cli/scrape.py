@@ -21,10 +21,11 @@ def scrape_command(
     until: str = typer.Option(
         None, "--until", metavar="DATE|REV",
         help="Build the project as it stood then, into a database of its own under "
-        ".kenning/past/ (unless --db is given; the main database is never rewound): "
-        "YYYY-MM-DD (end of that day, UTC), an ISO time with offset, or a git revision. "
-        "A date takes the last commit of the first-parent history at or before it (a "
-        "branch merged later is not part of it). `kenning scry --until` reads it.",
+        ".kenning/past/ (unless --db is given; the main database is never rewound): a git "
+        "revision (tag, branch, sha), or a date: YYYY, YYYY-MM or YYYY-MM-DD (the end of "
+        "it, UTC), an ISO time with offset, or what git reads ('2 weeks ago', 'yesterday': "
+        "from the current time). A date picks the last first-parent commit at or before "
+        "it; a branch merged later is not in it. `kenning scry --until` reads it.",
     ),
     full: bool = typer.Option(False, "--full", help="Rebuild the eventlog from nothing."),
     sessions: list[str] = typer.Option(

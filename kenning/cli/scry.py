@@ -45,8 +45,10 @@ def scry_command(
         help="Only these (repeatable): session, commit, code, or an event type such as "
         "session.decision.",
     ),
-    since: str = typer.Option(None, "--since", metavar="DATE", help="Only from then on."),
-    until: str = typer.Option(None, "--until", metavar="DATE", help="Only up to then."),
+    since: str = typer.Option(None, "--since", metavar="DATE", help="Only from then on: "
+                              "YYYY[-MM[-DD]] (its start), an ISO time, or '2 weeks ago'."),
+    until: str = typer.Option(None, "--until", metavar="DATE", help="Only up to then (the "
+                              "end of a YYYY[-MM[-DD]])."),
     author: str = typer.Option(None, "--author", metavar="NAME",
                                help="Only commits whose author name contains NAME."),
     path: str = typer.Option(None, "--path", metavar="GLOB",

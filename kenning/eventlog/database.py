@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,12 +53,17 @@ CREATE TABLE IF NOT EXISTS scrape_runs(
 """
 
 
-def connect(path: Path, *, create: bool) -> apsw.Connection:
-    """Open (or create) a kenning database, refusing anything it cannot trust.
+def connect(path: Path, *, write: bool, create: bool = False) -> apsw.Connection:
+    """Open a kenning database, refusing anything it cannot trust and changing nothing
+    before it knows the file is kenning's.
 
-    A writer that finds the database locked waits KENNING_LOCK_TIMEOUT seconds
-    (default 10) for the other process, then gives up with a clear message."""
-    busy_seconds = float(os.environ.get("KENNING_LOCK_TIMEOUT", "10"))
+    A reader (`write=False`) opens the file read-only, so a database on read-only
+    media, or one whose file or folder is not writable, can still be read. A writer
+    (`create=True`: the file may be new) takes WAL mode, and on finding the database
+    locked waits KENNING_LOCK_TIMEOUT seconds (default 10) for the other process,
+    then gives up with a clear message."""
+    if create and not write:
+        raise ValueError("a database can only be created by a writer")
     if not path.exists():
         if not create:
             raise KenningError(f"no kenning database at {path}; run `kenning scrape` first")
@@ -67,34 +73,77 @@ def connect(path: Path, *, create: bool) -> apsw.Connection:
             raise KenningError(f"cannot create {path.parent}: {exc.strerror}") from exc
     elif path.is_dir():
         raise KenningError(f"{path} is a directory, not a database file")
+    conn, tables = _open_writer(path) if write else _open_reader(path)
     try:
-        conn = apsw.Connection(str(path))
-        conn.set_busy_timeout(int(busy_seconds * 1000))
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchall()
-        del mode
-        conn.execute("PRAGMA synchronous=NORMAL")
-        # reads through a memory map: loading 100k vectors for scry is 3x faster
-        conn.execute("PRAGMA mmap_size=1073741824")
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except apsw.BusyError as exc:
-        raise locked_error(path) from exc
-    except (apsw.CantOpenError, apsw.ReadOnlyError, apsw.PermissionsError) as exc:
-        raise KenningError(f"cannot open {path} ({exc}); check the path and its permissions"
-                           ) from exc
-    except (apsw.NotADBError, apsw.CorruptError) as exc:
-        raise KenningError(
-            f"{path} is not a usable kenning database (corrupt or not SQLite); "
-            "move it away or pass another --db"
-        ) from exc
-    if not tables and not create:
-        raise KenningError(f"{path} holds no eventlog yet; run `kenning scrape` first")
-    if tables and "eventlog" not in tables:
-        raise KenningError(
-            f"{path} is an SQLite file but not a kenning database; pass another --db"
-        )
-    if "meta" in tables:
-        _check_version(conn, path)
+        if not tables and not create:
+            raise KenningError(f"{path} holds no eventlog yet; run `kenning scrape` first")
+        if tables and "eventlog" not in tables:
+            raise KenningError(
+                f"{path} is an SQLite file but not a kenning database; pass another --db"
+            )
+        if "meta" in tables:
+            with translated(path):
+                _check_version(conn, path)
+        if write:
+            with translated(path):
+                conn.execute("PRAGMA journal_mode=WAL")  # the first change this makes
+                conn.execute("PRAGMA synchronous=NORMAL")
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _open_reader(path: Path) -> tuple[apsw.Connection, set[str]]:
+    """Read-only. On read-only media SQLite cannot create the WAL index a WAL database
+    needs; when no write-ahead log is there to read, the file alone is the whole
+    database and is opened as immutable instead. (Elsewhere a reader, like any SQLite
+    reader of a WAL database, leaves the empty -wal and -shm files it needed; the next
+    writer to close removes them.)"""
+    uri = "file:" + urllib.parse.quote(path.absolute().as_posix())
+    flags = apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI
+    try:
+        return _opened(path, uri + "?mode=ro", flags)
+    except KenningError as exc:
+        if not isinstance(exc.__cause__, apsw.CantOpenError):
+            raise
+        wal = Path(f"{path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise KenningError(
+                f"cannot read {path}: it is read-only and has an unfinished write-ahead "
+                f"log ({wal.name}) that SQLite cannot open; copy the database with its "
+                "-wal and -shm files to a writable place and read it there"
+            ) from exc
+    return _opened(path, uri + "?immutable=1", flags)
+
+
+def _open_writer(path: Path) -> tuple[apsw.Connection, set[str]]:
+    if path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        raise read_only_error(path)
+    conn, tables = _opened(path, str(path), apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
+    if conn.readonly("main"):  # SQLite fell back to reading only (e.g. a read-only mount)
+        conn.close()
+        raise read_only_error(path)
+    return conn, tables
+
+
+def _opened(path: Path, name: str, flags: int) -> tuple[apsw.Connection, set[str]]:
+    """The connection and the names of its tables, read before anything is changed."""
+    busy_seconds = float(os.environ.get("KENNING_LOCK_TIMEOUT", "10"))
+    conn = None
+    try:
+        with translated(path):
+            conn = apsw.Connection(name, flags=flags)
+            conn.set_busy_timeout(int(busy_seconds * 1000))
+            # reads through a memory map: loading 100k vectors for scry is 3x faster
+            conn.execute("PRAGMA mmap_size=1073741824")
+            tables = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
+    return conn, tables
 
 
 def ensure_schema(conn: apsw.Connection) -> None:
@@ -108,8 +157,15 @@ def ensure_schema(conn: apsw.Connection) -> None:
 
 def _check_version(conn: apsw.Connection, path: Path) -> None:
     found = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    schema = int(found.get("schema_version", SCHEMA_VERSION))
-    if schema > SCHEMA_VERSION or int(found.get("format_version", 0)) > FORMAT_VERSION:
+    versions = {}
+    for key, current in (("schema_version", SCHEMA_VERSION), ("format_version", 0)):
+        text = found.get(key, str(current))
+        try:
+            versions[key] = int(text)
+        except (TypeError, ValueError):
+            raise damaged_error(path, f"its {key} is {text!r}, not a number") from None
+    schema = versions["schema_version"]
+    if schema > SCHEMA_VERSION or versions["format_version"] > FORMAT_VERSION:
         raise KenningError(
             f"{path} was written by a newer kenning (schema {schema}); "
             "upgrade kenning or pass another --db"
@@ -124,19 +180,75 @@ def locked_error(path: Path) -> KenningError:
     )
 
 
+def read_only_error(path: Path | None) -> KenningError:
+    where = str(path) if path is not None else "the database"
+    return KenningError(f"{where} is read-only (the file, its folder or the disk): kenning "
+                        "can read it but not update it; copy it somewhere writable or pass "
+                        "another --db")
+
+
+def damaged_error(path: Path | None, detail: str) -> KenningError:
+    where = str(path) if path is not None else "the database"
+    return KenningError(f"{where} is damaged ({detail}); everything in it is rebuilt from "
+                        "the repository: delete it and run `kenning scrape`")
+
+
+def explain(exc: BaseException, path: Path | None = None) -> KenningError | None:
+    """What an SQLite error means for the user, as one line; None when it is not one
+    that a user can act on (then it is a bug, not a situation)."""
+    where = str(path) if path is not None else "the database"
+    if isinstance(exc, apsw.BusyError):
+        return locked_error(path or Path("the database"))
+    if isinstance(exc, apsw.FullError):
+        return KenningError(f"disk full: cannot write {where}; nothing was changed (free "
+                            "some space and run the command again)")
+    if isinstance(exc, apsw.ReadOnlyError):
+        return read_only_error(path)
+    if isinstance(exc, apsw.CorruptError):
+        return damaged_error(path, str(exc))
+    if isinstance(exc, apsw.NotADBError):
+        return KenningError(f"{where} is not a usable kenning database (corrupt or not "
+                            "SQLite); move it away or pass another --db")
+    if isinstance(exc, apsw.CantOpenError | apsw.PermissionsError):
+        return KenningError(f"cannot open {where} ({exc}); check the path and its "
+                            "permissions")
+    if isinstance(exc, apsw.IOError):
+        return KenningError(f"cannot read or write {where} (disk I/O error: {exc}); "
+                            "nothing was changed")
+    return None
+
+
 @contextlib.contextmanager
-def write_transaction(conn: apsw.Connection, path: Path) -> Iterator[None]:
-    """One IMMEDIATE transaction: takes the write lock up front, all or nothing."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except apsw.BusyError as exc:
-        raise locked_error(path) from exc
+def translated(path: Path | None) -> Iterator[None]:
+    """SQLite errors a user can act on become one-line KenningErrors."""
     try:
         yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    except apsw.Error as exc:
+        known = explain(exc, path)
+        if known is None:
+            raise
+        raise known from exc
+
+
+@contextlib.contextmanager
+def write_transaction(conn: apsw.Connection, path: Path) -> Iterator[None]:
+    """One IMMEDIATE transaction: takes the write lock up front, all or nothing.
+
+    SQLite may roll a transaction back by itself (a full disk does): then there is
+    nothing left to roll back, and the error that caused it is the one reported."""
+    with translated(path):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except apsw.BusyError as exc:
+            raise locked_error(path) from exc
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(apsw.Error):
+                    conn.execute("ROLLBACK")
+            raise
 
 
 @contextlib.contextmanager

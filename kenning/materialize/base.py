@@ -12,19 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import apsw
 
 from kenning.eventlog.reader import EVENT_COLUMNS, StoredEvent
+from kenning.params import Params
 
 __all__ = ["EVENT_COLUMNS", "Materializer", "Params", "StoredEvent", "TableView"]
 
-Params = dict[str, Any]
+P = TypeVar("P", bound=Params)
 
 
-class Materializer(Protocol):
+class Materializer(Protocol[P]):
     name: str
+    # its parameters, declared once (kenning/params.py): the recipe's
+    # [materialize.<name>] table is validated against it; `Params` when it has none
+    params_type: type[P]
     version: int  # bump when the code changes what the tables hold: forces a rebuild
     consumes: tuple[str, ...]  # event type prefixes, e.g. ("git.commit", "session.")
     incremental: bool  # False: batch, rebuilt from the whole log when its inputs change
@@ -36,19 +40,19 @@ class Materializer(Protocol):
         """Every table (and view) it owns; dropped on rebuild."""
         ...
 
-    def create(self, conn: apsw.Connection, params: Params) -> None:
+    def create(self, conn: apsw.Connection, params: P) -> None:
         """Create its empty tables."""
         ...
 
     def add(self, conn: apsw.Connection, events: Sequence[StoredEvent],
-            params: Params) -> bool | None:
+            params: P) -> bool | None:
         """Fold in events (any order; the result must not depend on it). False: it cannot
         fold these in place (a fold that depends on order and got a late event); the
         engine then rebuilds it."""
         ...
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
-               params: Params) -> bool:
+               params: P) -> bool:
         """Fold out events that left the log; False if it cannot (then it is rebuilt)."""
         ...
 

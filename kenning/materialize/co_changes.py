@@ -34,13 +34,22 @@ from typing import Any
 
 import apsw
 
-from kenning.materialize.base import Params, StoredEvent
+from kenning.materialize.base import StoredEvent
+from kenning.params import Params, param
 
-DEFAULT_MAX_CHANGESET = 30  # commits touching more files than this are ignored
-DEFAULT_MIN_REVISIONS = 5  # mean revisions of the pair's two files, at least
-DEFAULT_MIN_SHARED = 5  # revisions together, at least
-DEFAULT_MIN_DEGREE = 30.0  # shared / mean(revisions) x 100, at least
-DEFAULT_INCLUDE_MERGES = False
+
+@dataclass(frozen=True)
+class CoChangesParams(Params):
+    max_changeset: int = param(30, "commits touching more files than this are ignored",
+                               above=0)
+    min_revisions: int = param(5, "the pair's mean revisions at least this (as code-maat)",
+                               minimum=0)
+    min_shared: int = param(5, "the pair changed together at least this often", minimum=0)
+    min_degree: float = param(30.0, "shared / mean(revisions) x 100, at least this",
+                              minimum=0, maximum=100)
+    include_merges: bool = param(False, "count merge commits too (their files repeat "
+                                 "the branch's commits)")
+
 
 CommitKey = tuple[str, str, str]  # (timestamp, sha, event_id): canonical order of git.commit
 
@@ -202,18 +211,10 @@ def fill_dirty(conn: apsw.Connection, paths: Iterable[str]) -> None:
 _FOLLOWER = RenameFollower("co_change_revisions", "co_change_renames")
 
 
-def _params(params: Params) -> tuple[int, int, int, float, bool]:
-    max_changeset = int(params.get("max_changeset", DEFAULT_MAX_CHANGESET))
-    min_revisions = int(params.get("min_revisions", DEFAULT_MIN_REVISIONS))
-    min_shared = int(params.get("min_shared", DEFAULT_MIN_SHARED))
-    min_degree = float(params.get("min_degree", DEFAULT_MIN_DEGREE))
-    include_merges = bool(params.get("include_merges", DEFAULT_INCLUDE_MERGES))
-    return max_changeset, min_revisions, min_shared, min_degree, include_merges
-
-
 class CoChangesMaterializer:
     name = "co_changes"
     version = 1
+    params_type = CoChangesParams
     consumes = ("git.commit",)
     incremental = True
     index_after_rebuild = False
@@ -222,8 +223,7 @@ class CoChangesMaterializer:
         return ("co_change_revisions", "co_change_renames", "co_change_files",
                 "co_change_pairs", "co_changes")
 
-    def create(self, conn: apsw.Connection, params: Params) -> None:
-        _, min_revisions, min_shared, min_degree, _ = _params(params)
+    def create(self, conn: apsw.Connection, params: CoChangesParams) -> None:
         conn.execute(f"""
         CREATE TABLE co_change_revisions(event_id TEXT NOT NULL, timestamp TEXT NOT NULL,
             sha TEXT NOT NULL, path TEXT NOT NULL, canonical TEXT NOT NULL,
@@ -247,15 +247,15 @@ class CoChangesMaterializer:
               SELECT path_b, path_a, shared, first_time, last_time FROM co_change_pairs) d
         JOIN co_change_files fa ON fa.path = d.path
         JOIN co_change_files fb ON fb.path = d.coupled
-        WHERE d.shared >= {min_shared}
-          AND fa.revisions + fb.revisions >= {2 * min_revisions}
-          AND 200.0 * d.shared >= {min_degree!r} * (fa.revisions + fb.revisions);
+        WHERE d.shared >= {params.min_shared}
+          AND fa.revisions + fb.revisions >= {2 * params.min_revisions}
+          AND 200.0 * d.shared >= {params.min_degree!r} * (fa.revisions + fb.revisions);
         """)
 
-    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
-        max_changeset, _, _, _, include_merges = _params(params)
-        commits = read_commits(events, include_merges=include_merges,
-                               max_changeset=max_changeset)
+    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent],
+            params: CoChangesParams) -> None:
+        commits = read_commits(events, include_merges=params.include_merges,
+                               max_changeset=params.max_changeset)
 
         def insert_rows(c: Commit) -> None:
             ts, sha, eid = c.key
@@ -279,7 +279,7 @@ class CoChangesMaterializer:
         _recount(conn, dirty)
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
-               params: Params) -> bool:
+               params: CoChangesParams) -> bool:
         ids = [e.event_id for e in events if e.event_type == "git.commit"]
         gone = {r[0] for r in conn.execute(
             "SELECT DISTINCT canonical FROM co_change_revisions WHERE event_id IN "

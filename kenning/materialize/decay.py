@@ -33,6 +33,8 @@ LN2 = math.log(2.0)
 DAY = 86_400
 FRACTION_BITS = 64  # bits kept below each term's leading power of two
 MIN_HALF_LIFE_DAYS = 1.0 / 24  # an hour; below that the exact integers grow needlessly large
+MAX_HALF_LIFE_DAYS = 36_500.0  # a century: no decay to speak of
+MAX_WINDOW_DAYS = 36_500  # a window reaching back a century holds everything
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a commit's many contributions share its time

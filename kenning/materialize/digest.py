@@ -249,7 +249,10 @@ def read_record(path: Path) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("eventlog"), dict):
         raise KenningError(f"{path} is not a kenning digest file; write one with "
                            "`kenning digest --write FILE`")
-    if int(value.get("kenning_digest_file", 0)) > DIGEST_FILE_VERSION:
+    version = value.get("kenning_digest_file", 0)
+    if not isinstance(version, int):
+        raise KenningError(f"{path} is not a kenning digest file (its version is {version!r})")
+    if version > DIGEST_FILE_VERSION:
         raise KenningError(f"{path} was written by a newer kenning; upgrade kenning")
     return value
 

@@ -58,6 +58,7 @@ def _progress() -> Progress | None:
 class EmbeddingsMaterializer:
     name = "embeddings"
     version = 1
+    params_type = Params  # none
     incremental = True
     index_after_rebuild = False
     consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
@@ -114,7 +115,7 @@ def last_run_note(db_path: Path) -> str | None:
     """"embeddings: N texts embedded, M from the cache" for the last run, if any."""
     from kenning.eventlog import database
 
-    conn = database.connect(db_path, create=False)
+    conn = database.connect(db_path, write=False)
     try:
         raw = database.get_meta(conn, "embeddings:last_run")
     finally:

@@ -34,6 +34,7 @@ from kenning.eventlog import state as scrape_state
 from kenning.eventlog.events import canonical_json
 from kenning.materialize.base import Materializer, Params
 from kenning.materialize.registry import MATERIALIZERS, load
+from kenning.params import to_table
 from kenning.recipes import Recipe
 
 _STATE_DDL = """
@@ -79,13 +80,13 @@ def version_key(m: Materializer) -> str:
 
 
 def params_hash(params: Params) -> str:
-    return hashlib.sha256(canonical_json(params).encode()).hexdigest()[:16]
+    return hashlib.sha256(canonical_json(to_table(params)).encode()).hexdigest()[:16]
 
 
 def materialize(db_path: Path, recipe: Recipe, names: Sequence[str] = (), *,
                 rebuild: bool = False) -> list[RunResult]:
     """Bring the selected (default: every enabled) materializer up to date, atomically."""
-    conn = database.connect(db_path, create=False)
+    conn = database.connect(db_path, write=True)
     try:
         with database.write_transaction(conn, db_path):
             return materialize_in(conn, recipe, names, rebuild=rebuild)

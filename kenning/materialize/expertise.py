@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import apsw
 
 from kenning.materialize import decay
-from kenning.materialize.base import Params, StoredEvent
+from kenning.materialize.base import StoredEvent
 from kenning.materialize.co_changes import (
     Commit,
     RenameFollower,
@@ -34,16 +34,23 @@ from kenning.materialize.co_changes import (
     fold_commits,
     read_commits,
 )
+from kenning.params import Params, param
 
-DEFAULT_HALF_LIFE_DAYS = 180.0
+
+@dataclass(frozen=True)
+class ExpertiseParams(Params):
+    half_life_days: float = param(180.0, "a commit counts half as much after this many days",
+                                  minimum=decay.MIN_HALF_LIFE_DAYS,
+                                  maximum=decay.MAX_HALF_LIFE_DAYS)
+
 
 _FOLLOWER = RenameFollower("expertise_touches", "expertise_renames")
 _COLUMNS = ("path, author, name, commits, lines_added, lines_removed, first_touch, last_touch, "
             "recency, score")
 
 
-def _half_life(params: Params) -> float:
-    return decay.half_life_seconds(float(params.get("half_life_days", DEFAULT_HALF_LIFE_DAYS)))
+def _half_life(params: ExpertiseParams) -> float:
+    return decay.half_life_seconds(params.half_life_days)
 
 
 @dataclass
@@ -80,6 +87,7 @@ class Authorship:
 class ExpertiseMaterializer:
     name = "expertise"
     version = 1
+    params_type = ExpertiseParams
     consumes = ("git.commit",)
     incremental = True
     index_after_rebuild = False
@@ -88,7 +96,7 @@ class ExpertiseMaterializer:
         return ("expertise_touches", "expertise_renames", "expertise_authorship",
                 "expertise", "expertise_main")
 
-    def create(self, conn: apsw.Connection, params: Params) -> None:
+    def create(self, conn: apsw.Connection, params: ExpertiseParams) -> None:
         lam = decay.rate(_half_life(params))
         conn.execute(f"""
         CREATE TABLE expertise_touches(event_id TEXT NOT NULL, timestamp TEXT NOT NULL,
@@ -118,7 +126,8 @@ class ExpertiseMaterializer:
         CREATE VIEW expertise_main AS SELECT * FROM expertise WHERE is_main;
         """)
 
-    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
+    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent],
+            params: ExpertiseParams) -> None:
         half_life = _half_life(params)
         commits = read_commits(events, include_merges=False, max_changeset=None)
         pending: dict[tuple[str, str], Authorship] = {}
@@ -145,7 +154,7 @@ class ExpertiseMaterializer:
         _recount(conn, dirty, half_life)
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
-               params: Params) -> bool:
+               params: ExpertiseParams) -> bool:
         ids = [e.event_id for e in events if e.event_type == "git.commit"]
         gone = {r[0] for r in conn.execute(
             "SELECT DISTINCT canonical FROM expertise_touches WHERE event_id IN "

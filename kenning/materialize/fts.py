@@ -80,6 +80,7 @@ class Document:
 class FtsMaterializer:
     name = "fts"
     version = 2  # 2: a session item's source is its note's path:line
+    params_type = Params  # none
     incremental = True
     index_after_rebuild = False
     consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)

@@ -24,6 +24,7 @@ from kenning.errors import KenningError
 from kenning.eventlog.events import canonical_json
 from kenning.eventlog.reader import StoredEvent
 from kenning.materialize.engine import PROJECTION_PREFIX, RunResult, bring_up_to_date
+from kenning.params import Params
 
 Step = Callable[[Any, StoredEvent], Any]
 
@@ -41,6 +42,7 @@ class Fold:
 
     incremental = True
     index_after_rebuild = False
+    params_type = Params  # none
 
     def __init__(self, name: str, step: Step, seed: Any, types: Sequence[str],
                  version: int) -> None:
@@ -57,12 +59,12 @@ class Fold:
     def tables(self) -> tuple[str, ...]:
         return ()
 
-    def create(self, conn: apsw.Connection, params: dict[str, Any]) -> None:
+    def create(self, conn: apsw.Connection, params: Params) -> None:
         conn.execute(_DDL)
         self._save(conn, self.seed, None)
 
     def add(self, conn: apsw.Connection, events: Sequence[StoredEvent],
-            params: dict[str, Any]) -> bool | None:
+            params: Params) -> bool | None:
         state, last = self.read(conn)
         if not events:
             return None
@@ -74,7 +76,7 @@ class Fold:
         return None
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
-               params: dict[str, Any]) -> bool:
+               params: Params) -> bool:
         return False  # a fold cannot be undone: rebuild from the seed
 
     def read(self, conn: apsw.Connection) -> tuple[Any, list[str] | None]:
@@ -94,7 +96,7 @@ class Fold:
 def project(conn: apsw.Connection, fold: Fold) -> tuple[Any, RunResult]:
     """Bring one projection up to date inside the caller's write transaction; its state."""
     conn.execute(_DDL)
-    result = bring_up_to_date(conn, fold, {})
+    result = bring_up_to_date(conn, fold, Params())
     state, _ = fold.read(conn)
     return state, result
 

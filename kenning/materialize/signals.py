@@ -25,31 +25,37 @@ per-event rows; the counts are integers and end as a recount would.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import apsw
 
 from kenning.eventlog.events import utc_timestamp
 from kenning.materialize import decay
-from kenning.materialize.base import Params, StoredEvent
+from kenning.materialize.base import StoredEvent
+from kenning.params import Params, param
 
-DEFAULT_HALF_LIFE_DAYS = 30.0
-DEFAULT_WINDOWS = (7, 30, 90)  # days
+
+@dataclass(frozen=True)
+class SignalsParams(Params):
+    half_life_days: float = param(30.0, "an event counts half as much after this many days",
+                                  minimum=decay.MIN_HALF_LIFE_DAYS,
+                                  maximum=decay.MAX_HALF_LIFE_DAYS)
+    windows: tuple[int, ...] = param((7, 30, 90), "days, for windowed counts and velocity",
+                                     above=0, maximum=decay.MAX_WINDOW_DAYS)
+
 SYMBOL_TYPES = ("code.function", "code.type", "code.constant", "code.member")
 
 Contribution = tuple[str, str, str, str, str, int]  # kind, entity, signal, event_id, ts, w
 _KEY = "entity_kind = ? AND entity = ? AND signal = ?"
 
 
-def _half_life(params: Params) -> float:
-    return decay.half_life_seconds(float(params.get("half_life_days", DEFAULT_HALF_LIFE_DAYS)))
+def _half_life(params: SignalsParams) -> float:
+    return decay.half_life_seconds(params.half_life_days)
 
 
-def _windows(params: Params) -> tuple[int, ...]:
-    windows = tuple(sorted({int(w) for w in params.get("windows", DEFAULT_WINDOWS)}))
-    if any(w <= 0 for w in windows):
-        raise ValueError(f"signal windows must be positive days, got {windows}")
-    return windows
+def _windows(params: SignalsParams) -> tuple[int, ...]:
+    return tuple(sorted(set(params.windows)))
 
 
 def contributions(event: StoredEvent) -> list[Contribution]:
@@ -79,6 +85,7 @@ def contributions(event: StoredEvent) -> list[Contribution]:
 class SignalsMaterializer:
     name = "signals"
     version = 1
+    params_type = SignalsParams
     consumes = ("git.commit", "code.")
     incremental = True
     index_after_rebuild = False
@@ -87,7 +94,7 @@ class SignalsMaterializer:
         return ("signal_events", "signal_meta", "signals", "signal_windows", "signal_scores",
                 "signal_velocity")
 
-    def create(self, conn: apsw.Connection, params: Params) -> None:
+    def create(self, conn: apsw.Connection, params: SignalsParams) -> None:
         half_life = _half_life(params)
         _windows(params)
         decayed = decay.sql_decayed("s.score", "unixepoch(s.last_time)",
@@ -121,7 +128,8 @@ class SignalsMaterializer:
         FROM signal_windows;
         """)
 
-    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
+    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent],
+            params: SignalsParams) -> None:
         rows = sorted(c for e in events for c in contributions(e))
         if not rows:
             return
@@ -135,7 +143,7 @@ class SignalsMaterializer:
         _set_reference(conn, after)
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
-               params: Params) -> bool:
+               params: SignalsParams) -> bool:
         ids = sorted({e.event_id for e in events})
         rows: list[Contribution] = []
         for eid in ids:

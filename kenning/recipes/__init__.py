@@ -1,82 +1,138 @@
 """Recipes: which scrape options and which materializers, with what parameters.
 
-The packaged `default.toml` is both the defaults and the schema: a
-repository's `.kenning/recipe.toml` overrides it key by key, and a key the
-default does not have, or a value of another type, is an error that names the
-file, the key and the reason (and nothing is scraped or built).
+A repository's `.kenning/recipe.toml` sets some of them; everything else keeps
+its default. The defaults, types and bounds are declared once, on the
+dataclasses the recipe fills (kenning/params.py): `ScrapeOptions` for
+`[scrape]`, each materializer's `params_type` for `[materialize.NAME]` (plus
+`enabled`), `ScryParams` for `[scry]`. A key they do not declare, a value of
+another type or out of bounds is an error that names the file, the key and the
+reason, and nothing is scraped or built. `kenning recipe show` prints the
+effective recipe, each key with what it means.
 """
 
 from __future__ import annotations
 
-import copy
-import difflib
-import json
-import re
 import tomllib
-from dataclasses import dataclass
-from importlib import resources
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kenning.errors import KenningError
+from kenning.materialize.registry import MATERIALIZERS, load
+from kenning.params import (
+    ParamError,
+    Params,
+    describe,
+    from_table,
+    recipe_fields,
+    suggest,
+    to_table,
+)
+from kenning.recipes.toml import dump_toml
 from kenning.scrapers.base import ScrapeOptions
+from kenning.scry.fusion import ScryParams
 
 RECIPE_PATH = Path(".kenning") / "recipe.toml"
 DEFAULT_SOURCE = "<default recipe>"
-
-# Tables whose keys are free (the default lists none); value type per table.
-_OPEN_TABLES = {"scrape.code_extensions": str}
-# Numbers that must be strictly positive (every other number must be >= 0).
-_POSITIVE = {"scrape.code_max_bytes", "materialize.co_changes.max_changeset",
-             "materialize.expertise.half_life_days", "materialize.signals.half_life_days",
-             "materialize.signals.windows", "scry.rrf_k"}
+_SECTIONS = ("scrape", "materialize", "scry")
 
 
 @dataclass(frozen=True)
 class Recipe:
     source: str  # the recipe file, or DEFAULT_SOURCE
-    values: dict[str, Any]  # the effective recipe: the default with the file's overrides
+    scrape: ScrapeOptions
+    materializers: Mapping[str, tuple[bool, Params]]  # name -> (enabled, parameters)
+    scry: ScryParams
 
-    def materializer(self, name: str) -> tuple[bool, dict[str, Any]]:
-        """(enabled, parameters) of one materializer; one the recipe does not know runs
-        with no parameters."""
-        table = dict(self.values.get("materialize", {}).get(name, {}))
-        enabled = bool(table.pop("enabled", True))
-        return enabled, table
+    @classmethod
+    def from_values(cls, source: str, values: Mapping[str, Any]) -> Recipe:
+        """The recipe that TOML `values` (what a recipe file holds) make, checked
+        against the declared parameters; `source` names the file in errors."""
+        try:
+            return cls._build(source, values)
+        except ParamError as exc:
+            raise KenningError(f"invalid recipe {source}: key {exc.key!r}: {exc.reason}"
+                               ) from exc
+
+    @classmethod
+    def _build(cls, source: str, values: Mapping[str, Any]) -> Recipe:
+        for key in values:
+            if key not in _SECTIONS:
+                raise ParamError(key, "unknown key" + suggest(key, list(_SECTIONS)))
+        scrape = _prefixed("scrape", lambda: from_table(ScrapeOptions, _table(values, "scrape")))
+        scry = _prefixed("scry", lambda: from_table(ScryParams, _table(values, "scry")))
+        tables = _table(values, "materialize")
+        for name in tables:
+            if name not in MATERIALIZERS:
+                raise ParamError(f"materialize.{name}",
+                                 "unknown key" + suggest(name, list(MATERIALIZERS)))
+        materializers = {name: _materializer(name, _table(tables, name, "materialize."))
+                         for name in MATERIALIZERS}
+        return cls(source, scrape, materializers, scry)
+
+    def materializer(self, name: str) -> tuple[bool, Params]:
+        """(enabled, parameters) of one materializer."""
+        if name in self.materializers:
+            return self.materializers[name]
+        return True, load(name).params_type()  # registered after this recipe was read
 
     def scrape_options(self, *, session_paths: tuple[str, ...] | None = None,
                        worktree: bool = False) -> ScrapeOptions:
-        scrape = self.values["scrape"]
-        return ScrapeOptions(
-            session_paths=session_paths or tuple(scrape["session_paths"]),
-            worktree=worktree,
-            code_max_bytes=scrape["code_max_bytes"],
-            code_exclude=tuple(scrape["code_exclude"]),
-            code_extensions=tuple(sorted(scrape["code_extensions"].items())),
-        )
+        """The recipe's scrape options with the command line's choices (checked too)."""
+        return replace(self.scrape, session_paths=session_paths or self.scrape.session_paths,
+                       worktree=worktree)
 
     @property
     def rrf_k(self) -> float:
         """The reciprocal-rank fusion constant of hybrid search."""
-        return float(self.values["scry"]["rrf_k"])
+        return self.scry.rrf_k
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The effective recipe as TOML values (what `kenning recipe show --json` prints)."""
+        return {
+            "scrape": to_table(self.scrape),
+            "materialize": {name: {"enabled": enabled, **to_table(params)}
+                            for name, (enabled, params) in self.materializers.items()},
+            "scry": to_table(self.scry),
+        }
 
     def to_toml(self) -> str:
-        return _dump_toml(self.values)
+        """The effective recipe as TOML, each key with a comment that says what it means."""
+        docs: dict[str, str] = {}
+        for prefix, params_type in (("scrape", ScrapeOptions), ("scry", ScryParams)):
+            docs.update({f"{prefix}.{k}": s.doc for k, s in recipe_fields(params_type).items()})
+        for name, (_, params) in self.materializers.items():
+            docs[f"materialize.{name}.enabled"] = f"run the {name} materializer"
+            docs.update({f"materialize.{name}.{k}": s.doc
+                         for k, s in recipe_fields(type(params)).items()})
+        header = (f"# the effective recipe (from {self.source}); a repository's "
+                  f"{RECIPE_PATH.as_posix()} sets any of these keys")
+        return header + "\n\n" + dump_toml(self.values, docs)
 
 
 def default_recipe() -> Recipe:
-    text = resources.files("kenning.recipes").joinpath("default.toml").read_text("utf-8")
-    return Recipe(DEFAULT_SOURCE, tomllib.loads(text))
+    return Recipe.from_values(DEFAULT_SOURCE, {})
+
+
+def recipe_file(root: Path) -> Path | None:
+    """The repository's recipe file, if there is anything at its place (a directory
+    there is an error when it is read, not a reason to use the default)."""
+    path = root / RECIPE_PATH
+    return path if path.exists() or path.is_symlink() else None
 
 
 def load_recipe(root: Path | None) -> Recipe:
     """The effective recipe of the repository at `root` (the default when it has none)."""
-    if root is None or not (root / RECIPE_PATH).is_file():
-        return default_recipe()
-    return read_recipe(root / RECIPE_PATH)
+    path = recipe_file(root) if root is not None else None
+    return read_recipe(path) if path is not None else default_recipe()
 
 
 def read_recipe(path: Path) -> Recipe:
+    if path.is_dir():
+        raise KenningError(f"{path} is a directory; the recipe is a TOML file "
+                           "(see `kenning recipe show`)")
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as exc:
@@ -87,132 +143,36 @@ def read_recipe(path: Path) -> Recipe:
         overrides = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise KenningError(f"{path}: not valid TOML: {exc}") from exc
-    default = default_recipe().values
-    return Recipe(str(path), _merge(default, overrides, path, ""))
+    return Recipe.from_values(str(path), overrides)
 
 
-# -- validation ----------------------------------------------------------------------
-
-
-def _merge(default: dict[str, Any], given: dict[str, Any], path: Path,
-           prefix: str) -> dict[str, Any]:
-    merged = copy.deepcopy(default)
-    for key, value in given.items():
-        dotted = prefix + key
-        if dotted in _OPEN_TABLES:
-            merged[key] = _open_table(value, _OPEN_TABLES[dotted], path, dotted)
-            continue
-        if key not in default:
-            raise _error(path, dotted, "unknown key" + _suggest(key, default))
-        expected = default[key]
-        if isinstance(expected, dict):
-            if not isinstance(value, dict):
-                raise _error(path, dotted, f"must be a table, not {_kind(value)}")
-            merged[key] = _merge(expected, value, path, dotted + ".")
-        else:
-            merged[key] = _scalar(expected, value, path, dotted)
-    return merged
-
-
-def _scalar(expected: Any, value: Any, path: Path, dotted: str) -> Any:
-    if isinstance(expected, list):
-        if not isinstance(value, list):
-            raise _error(path, dotted, f"must be an array, not {_kind(value)}")
-        item = expected[0] if expected else None
-        if item is None:
-            return value
-        return [_scalar(item, v, path, dotted) for v in value]
-    ok = (isinstance(value, bool) if isinstance(expected, bool)
-          else isinstance(value, int) and not isinstance(value, bool) if isinstance(expected, int)
-          else isinstance(value, int | float) and not isinstance(value, bool)
-          if isinstance(expected, float)
-          else isinstance(value, type(expected)))
-    if not ok:
-        raise _error(path, dotted, f"must be {_kind(expected)}, not {_kind(value)}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if dotted in _POSITIVE and value <= 0:
-            raise _error(path, dotted, f"must be greater than 0, not {value}")
-        if value < 0:
-            raise _error(path, dotted, f"must not be negative, not {value}")
-        if isinstance(expected, float):
-            return float(value)
+def _table(values: Mapping[str, Any], key: str, prefix: str = "") -> Mapping[str, Any]:
+    value = values.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ParamError(prefix + key, f"must be a table, not {describe(value)}")
     return value
 
 
-def _open_table(value: Any, item_type: type, path: Path, dotted: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _error(path, dotted, f"must be a table, not {_kind(value)}")
-    for key, item in value.items():
-        if not isinstance(item, item_type):
-            raise _error(path, f"{dotted}.{key}", f"must be {_kind(item_type())}, "
-                         f"not {_kind(item)}")
-        if dotted == "scrape.code_extensions" and not key.startswith("."):
-            raise _error(path, f"{dotted}.{key}", 'an extension starts with "." (".pyi")')
-    return dict(value)
+def _materializer(name: str, table: Mapping[str, Any]) -> tuple[bool, Params]:
+    params_type = load(name).params_type
+    known = ["enabled", *recipe_fields(params_type)]
+    for key in table:
+        if key not in known:
+            raise ParamError(f"materialize.{name}.{key}", "unknown key" + suggest(key, known))
+    params = dict(table)
+    enabled = params.pop("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ParamError(f"materialize.{name}.enabled",
+                         f"must be a boolean, not {describe(enabled)}")
+    return enabled, _prefixed(f"materialize.{name}", lambda: from_table(params_type, params))
 
 
-def _error(path: Path, dotted: str, reason: str) -> KenningError:
-    return KenningError(f"invalid recipe {path}: key {dotted!r}: {reason}")
+T = TypeVar("T")
 
 
-def _suggest(key: str, known: dict[str, Any]) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}"
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
-
-
-# -- writing TOML (the effective recipe, for `kenning recipe show`) -----------------
-
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _dump_toml(values: dict[str, Any]) -> str:
-    lines: list[str] = []
-    _dump_table(values, [], lines)
-    return "\n".join(lines).strip() + "\n"
-
-
-def _dump_table(table: dict[str, Any], name: list[str], lines: list[str]) -> None:
-    scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
-    tables = {k: v for k, v in table.items() if isinstance(v, dict)}
-    if name and (scalars or not tables):
-        lines.append(f"[{'.'.join(_key(n) for n in name)}]")
-    for key, value in scalars.items():
-        lines.append(f"{_key(key)} = {_value(value)}")
-    if scalars:
-        lines.append("")
-    for key, value in tables.items():
-        _dump_table(value, [*name, key], lines)
-    if name and not scalars and not tables:
-        lines.append("")
-
-
-def _key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+def _prefixed(prefix: str, build: Callable[[], T]) -> T:
+    """Run `build`, naming its table in the key of any error."""
+    try:
+        return build()
+    except ParamError as exc:
+        raise ParamError(f"{prefix}.{exc.key}", exc.reason) from exc

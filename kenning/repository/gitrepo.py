@@ -105,6 +105,11 @@ class GitRepo:
 
     @classmethod
     def discover(cls, start: Path) -> GitRepo:
+        # checked first: a missing working directory makes subprocess raise the same
+        # FileNotFoundError as a missing git
+        if not start.exists():
+            raise KenningError(f"{start} does not exist (pass --repo a directory inside "
+                               "a git clone)")
         try:
             out = subprocess.run(
                 ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir",

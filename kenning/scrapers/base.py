@@ -11,25 +11,63 @@ incremental scrapes that equal a full scrape (invariant I2).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from kenning.eventlog.events import Event, canonical_json
+from kenning.params import Params, param
 from kenning.progress import Notice
 from kenning.repository.gitrepo import GitRepo
 
 
-@dataclass(frozen=True)
-class ScrapeOptions:
-    """Options that change what the eventlog holds (hashed into the scrape state)."""
+def _session_path_problem(path: str) -> str | None:
+    parts = path.replace("\\", "/").split("/")
+    if not path.strip("/"):
+        return f"{path!r} names no folder; give one inside the repository, such as layer/sessions"
+    if ".." in parts:
+        return f"{path!r} leaves the repository; give a folder inside it, such as layer/sessions"
+    return None
 
-    session_paths: tuple[str, ...] = ("layer/sessions",)
-    worktree: bool = False  # read uncommitted session files too (not reproducible)
-    code_max_bytes: int = 1_000_000
-    code_exclude: tuple[str, ...] = ("vendor/", "node_modules/", "third_party/")
-    code_extensions: tuple[tuple[str, str], ...] = ()  # extra (".ext", "language") pairs
-    workers: int = 2  # does not change the output, so it is left out of the hash
+
+def _extension_problem(pair: tuple[str, str]) -> str | None:
+    extension, language = pair
+    if not re.fullmatch(r"\.[^./]+", extension):
+        return ('an extension starts with "." and has no other dot or slash (".pyi"), '
+                f"not {extension!r}")
+    # the grammars load only when a recipe names extra extensions
+    from kenning.scrapers.code.languages import registry
+
+    if language not in registry():
+        return f"unknown language {language!r}; known: {', '.join(sorted(registry()))}"
+    return None
+
+
+@dataclass(frozen=True)
+class ScrapeOptions(Params):
+    """Options that change what the eventlog holds (hashed into the scrape state).
+
+    The recipe's `[scrape]` table sets them (see kenning/params.py); building one
+    checks them, so a bad option stops a scrape before it starts."""
+
+    session_paths: tuple[str, ...] = param(
+        ("layer/sessions",), "folders (repository-relative) that hold session notes",
+        check=_session_path_problem)
+    worktree: bool = param(False, "read uncommitted session files too (not reproducible)",
+                           in_recipe=False)
+    code_max_bytes: int = param(1_000_000, "code files larger than this many bytes are skipped",
+                                above=0)
+    code_exclude: tuple[str, ...] = param(
+        ("vendor/", "node_modules/", "third_party/"),
+        "code files under one of these folders (`dir/`), or matching one of these globs, "
+        "are skipped")
+    code_extensions: tuple[tuple[str, str], ...] = param(
+        (), 'extra file extensions for the code scraper: ".ext" = "language"',
+        check=_extension_problem)
+    # how, not what: it does not change the output, so it is left out of the hash
+    workers: int = param(2, "processes that read git history, parse code and parse notes",
+                         minimum=1, maximum=256, in_recipe=False)
 
     def fingerprint(self) -> str:
         values = asdict(self)
@@ -39,12 +77,7 @@ class ScrapeOptions:
     @classmethod
     def from_fingerprint(cls, text: str) -> ScrapeOptions:
         """The options a database was scraped with (what `kenning verify` rebuilds)."""
-        values = json.loads(text)
-        return cls(**{k: _tuples(v) for k, v in values.items()})
-
-
-def _tuples(value: Any) -> Any:
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+        return cls(**json.loads(text))
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def scrape(
         result.target = head
 
     with database.deleted_if_new_and_failed(db_path):
-        conn = database.connect(db_path, create=True)
+        conn = database.connect(db_path, write=True, create=True)
         started = time.monotonic()
         with database.write_transaction(conn, db_path):
             database.ensure_schema(conn)

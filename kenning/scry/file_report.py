@@ -13,6 +13,8 @@ from typing import Any
 
 import apsw
 
+from kenning.scry.filters import check_limit
+
 MATERIALIZE_HINT = "run `kenning materialize`"
 
 
@@ -45,6 +47,7 @@ def _rows(conn: apsw.Connection, sql: str, args: tuple[Any, ...]) -> list[dict[s
 
 
 def file_report(conn: apsw.Connection, path: str, limit: int = 10) -> FileReport:
+    check_limit(limit)
     report = FileReport(path)
     present = _names(conn)
 

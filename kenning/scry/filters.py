@@ -13,7 +13,7 @@ import apsw
 
 from kenning.errors import KenningError
 from kenning.eventlog.events import utc_timestamp
-from kenning.repository.timespec import parse_time
+from kenning.repository.timespec import read_time
 
 KINDS = ("commit", "session", "code")
 _KIND_ALIASES = {"commit": "commit", "commits": "commit", "git": "commit",
@@ -31,16 +31,22 @@ class Filters:
     exclude_sources: tuple[str, ...] = field(default=())  # eval: hide the source commit
 
     def is_empty(self) -> bool:
-        return not (self.types or self.since or self.until or self.author or self.path
-                    or self.exclude_sources)
+        return (not (self.types or self.author or self.path or self.exclude_sources)
+                and self.since is None and self.until is None)
 
 
-def _time_bound(text: str, option: str, *, end_of_day: bool) -> str:
-    epoch = parse_time(text, end_of_day=end_of_day)
-    if epoch is None:
-        raise KenningError(f"cannot read {option} {text!r}: use YYYY-MM-DD or an ISO time "
-                           "with offset such as 2024-06-30T12:00:00+02:00")
-    return utc_timestamp(epoch)
+MAX_LIMIT = 10_000
+
+
+def check_limit(limit: int) -> int:
+    """How many results a search or report may ask for."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise KenningError(f"--limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    return limit
+
+
+def _time_bound(text: str, option: str, *, end: bool) -> str:
+    return utc_timestamp(read_time(text, end=end, option=option))
 
 
 def known_event_types(conn: apsw.Connection) -> list[str]:
@@ -61,12 +67,13 @@ def where(conn: apsw.Connection, filters: Filters) -> tuple[str, list[Any]]:
             parts.append(f"d.event_type IN ({','.join('?' * len(exact))})")
             params.extend(exact)
         clauses.append("(" + " OR ".join(parts) + ")")
-    if filters.since:
+    # an empty value is an error (read_time says so), never silently no filter
+    if filters.since is not None:
         clauses.append("d.timestamp >= ?")
-        params.append(_time_bound(filters.since, "--since", end_of_day=False))
-    if filters.until:
+        params.append(_time_bound(filters.since, "--since", end=False))
+    if filters.until is not None:
         clauses.append("d.timestamp <= ?")
-        params.append(_time_bound(filters.until, "--until", end_of_day=True))
+        params.append(_time_bound(filters.until, "--until", end=True))
     if filters.author:
         clauses.append("instr(lower(coalesce(d.author, '')), lower(?)) > 0")
         params.append(filters.author)

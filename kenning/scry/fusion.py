@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_RRF_K = 60
+from kenning.params import Params, param
+
+
+@dataclass(frozen=True)
+class ScryParams(Params):
+    """The recipe's `[scry]` table."""
+
+    rrf_k: float = param(60.0, "reciprocal-rank fusion constant of hybrid search", above=0)
+
+
+DEFAULT_RRF_K = ScryParams().rrf_k
 
 
 def rrf(arms: Mapping[str, Sequence[tuple[int, float]]], k: float = DEFAULT_RRF_K,

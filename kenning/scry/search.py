@@ -16,7 +16,7 @@ import apsw
 
 from kenning.errors import KenningError
 from kenning.scry import lexical
-from kenning.scry.filters import Filters
+from kenning.scry.filters import Filters, check_limit
 from kenning.scry.fusion import DEFAULT_RRF_K, rrf
 
 if TYPE_CHECKING:  # numpy loads only when the semantic arm runs
@@ -82,8 +82,7 @@ class Searcher:
                limit: int = 10) -> Answer:
         if mode not in MODES:
             raise KenningError(f"unknown --mode {mode!r}; choose {', '.join(MODES)}")
-        if limit < 1:
-            raise KenningError("--limit must be at least 1")
+        check_limit(limit)
         filters = filters or Filters()
         text = " ".join(query.split())
         if not text:

@@ -40,6 +40,7 @@ def _matches(event_type: str, prefixes: tuple[str, ...]) -> bool:
 class ViewsMaterializer:
     name = "views"
     version = 4  # 2: code.call holds one caller's callees; 3, 4: callee_name of `new X`, `a->b`
+    params_type = Params  # none
     incremental = True
     index_after_rebuild = True
 

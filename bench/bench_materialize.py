@@ -25,8 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kenning.api.pipeline import update  # noqa: E402
-
+from kenning.api.handle import Kenning  # noqa: E402
 from kenning.eventlog import database  # noqa: E402
 from kenning.materialize.engine import materialize  # noqa: E402
 from kenning.recipes import Recipe, default_recipe  # noqa: E402
@@ -92,7 +91,7 @@ def main() -> None:
     git(repo_dir, "reset", "-q", "--hard", "origin/HEAD")
 
     started = time.perf_counter()
-    update(repo, db, scrapers=scrapers, full=True, recipe=recipe, run_materializers=False)
+    Kenning(repo, db, recipe).scrape(scrapers=scrapers, full=True, materialize=False)
     scrape_seconds = time.perf_counter() - started
     raw, decoded, events = read_log(db)
     conn = database.connect(db, write=False)
@@ -106,7 +105,7 @@ def main() -> None:
     incremental, per_name = [], []
     for i in range(3):
         new_commit(repo_dir, i)
-        update(repo, db, scrapers=scrapers, recipe=recipe, run_materializers=False)
+        Kenning(repo, db, recipe).scrape(scrapers=scrapers, materialize=False)
         started = time.perf_counter()
         results = materialize(db, recipe)
         incremental.append(time.perf_counter() - started)

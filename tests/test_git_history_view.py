@@ -18,11 +18,11 @@ from kenning.scrapers.engine import scrape
 
 
 def _digest(db: Path) -> str:
-    return digest(database.connect(db, create=False)).sha256
+    return digest(database.connect(db, write=False)).sha256
 
 
 def _commits(db: Path) -> dict[str, dict]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     return {d["subject"]: d for d in (json.loads(row) for (row,) in conn.execute(
         "SELECT data FROM eventlog WHERE event_type = 'git.commit'"))}
 

@@ -71,7 +71,7 @@ def _stored(repo: Path, sha: str) -> dict[str, object]:
 
 
 def _read(db: Path) -> dict[str, dict[str, object]]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     found = {}
     for (data,) in conn.execute("SELECT data FROM eventlog WHERE event_type = 'git.commit'"):
         d = json.loads(data)
@@ -115,7 +115,7 @@ def test_names_emails_and_messages_read_back_exactly(
     tagger_line = next(v for k, _, v in (h.partition(b" ") for h in headers.split(b"\n"))
                        if k == b"tagger")
     name, mail = _identity(tagger_line)
-    (data,) = database.connect(db, create=False).execute(
+    (data,) = database.connect(db, write=False).execute(
         "SELECT data FROM eventlog WHERE event_type = 'git.tag'").fetchone()
     event = json.loads(data)
     assert event["tagger"] == {"name": decode_text(name), "email": decode_text(mail)}
@@ -132,7 +132,7 @@ def test_a_root_commit_by_edward(tmp_path: Path) -> None:
     db = tmp_path / "k.db"
     scrape(GitRepo.discover(r.path), db, scrapers=["git"])
     found = {d["subject"]: d for d in (json.loads(row) for (row,) in database.connect(
-        db, create=False).execute("SELECT data FROM eventlog WHERE event_type='git.commit'"))}
+        db, write=False).execute("SELECT data FROM eventlog WHERE event_type='git.commit'"))}
     root = found["Initial revision"]
     assert root["author"]["name"] == "Edward Rudd" and root["parents"] == []
     assert root["files"] == [{"path": "README", "change_type": "A", "lines_added": 1,

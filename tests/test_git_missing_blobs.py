@@ -34,19 +34,19 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _commits(db: Path) -> dict[str, dict]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     return {d["subject"]: d for d in (json.loads(row) for (row,) in conn.execute(
         "SELECT data FROM eventlog WHERE event_type = 'git.commit'"))}
 
 
 def _statuses(db: Path, scraper: str) -> dict[str, str]:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     return dict(conn.execute("SELECT unit, status FROM scrape_units WHERE scraper = ?",
                              (scraper,)).fetchall())
 
 
 def _digest(db: Path) -> str:
-    return digest(database.connect(db, create=False)).sha256
+    return digest(database.connect(db, write=False)).sha256
 
 
 def _one_missing_blob_warning(result: ScrapeResult) -> str:

@@ -26,9 +26,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import multiprocessing
 import re
-import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kenning.eventlog.events import Event, canonical_json, make_event, utc_timestamp
+from kenning.processes import worker_pool
 from kenning.scrapers.base import ScrapeContext, UnitResult
 from kenning.scrapers.sessions_parse import ParsedSession, local_stamp, parse_session
 
@@ -129,8 +128,8 @@ def _events_batch(batch: list[_Job], tags: dict[str, str]) -> list[_Done]:
 def _events_one(path: str, data: bytes, start: str, tags: dict[str, str]) -> _Done:
     try:
         return path, *session_events(path, data, start, tags)
-    except Exception as exc:  # noqa: BLE001 (a bug costs one note, never the scrape; the
-        # fuzz tests in tests/test_sessions_fuzz.py look for such bugs)
+    except Exception as exc:  # a bug costs one note, never the scrape (the fuzz tests in
+        # tests/test_sessions_fuzz.py look for such bugs)
         reason = f"cannot be read (a bug in kenning: {type(exc).__name__}: {exc})"
         return path, [], [(1, reason.replace("\n", " ")[:300])]
 
@@ -166,9 +165,7 @@ class _Batches:
             self.waiting.append(batch)
             return
         if self.pool is None:
-            method = "fork" if sys.platform.startswith("linux") else "spawn"
-            self.pool = ProcessPoolExecutor(self.workers,
-                                            mp_context=multiprocessing.get_context(method))
+            self.pool = worker_pool(self.workers)
         self.futures.append(self.pool.submit(_rows_batch, batch, self.tags))
 
     def results(self) -> Iterator[_Done]:

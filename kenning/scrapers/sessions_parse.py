@@ -283,7 +283,7 @@ def _set_field(session: ParsedSession, key: str, name: str, node: yaml.Node | No
         return
     try:
         text = convert(SafeConstructor().construct_object(node, deep=True))
-    except Exception:  # noqa: BLE001 (any exception: see _front_matter)
+    except Exception:  # any exception: see _front_matter
         shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
         session.problems.append(
             (_node_line(node), f"front matter {name}: cannot read {_short(str(shown))!r}"))

@@ -37,7 +37,7 @@ from typing import Any
 from kenning.eventlog.events import Event, canonical_json, make_event, utc_timestamp
 from kenning.processes import worker_pool
 from kenning.scrapers.base import ScrapeContext, UnitResult
-from kenning.scrapers.sessions_parse import ParsedSession, local_stamp, parse_session
+from kenning.scrapers.sessions_parse import ParsedSession, local_stamp, parse_session, shorten
 
 MAX_BYTES = 256 << 10  # longer files are read up to here (a session note is a few KB;
 # markdown-it needs ~2 s for 256 KB of one-word bullets, the worst case)
@@ -379,10 +379,6 @@ def _leading_int(value: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
 # -- time -----------------------------------------------------------------------
 
 
@@ -409,7 +405,7 @@ class _Clock:
         line = parsed.lines.get("started", 1)
         start, explicit = _parse_time(written)
         if written and start is None:
-            problems.append((line, f"start time {_short(written)!r} is not an ISO time"))
+            problems.append((line, f"start time {shorten(written)!r} is not an ISO time"))
         source = "header"
         offset: int | None = None
         if start is not None and stamp is not None:

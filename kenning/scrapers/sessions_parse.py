@@ -286,7 +286,7 @@ def _set_field(session: ParsedSession, key: str, name: str, node: yaml.Node | No
     except Exception:  # any exception: see _front_matter
         shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
         session.problems.append(
-            (_node_line(node), f"front matter {name}: cannot read {_short(str(shown))!r}"))
+            (_node_line(node), f"front matter {name}: cannot read {shorten(str(shown))!r}"))
         return
     if text:
         session.fields[key] = text
@@ -323,7 +323,8 @@ def _from_millis(value: Any) -> str | None:
     return datetime.fromtimestamp(value // 1000, UTC).isoformat()
 
 
-def _short(text: str, limit: int = 60) -> str:
+def shorten(text: str, limit: int = 60) -> str:
+    """A value as a problem quotes it: a note's field may be 256 KB long."""
     return text if len(text) <= limit else text[:limit] + "..."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 
@@ -60,17 +61,35 @@ app.add_typer(recipe_app, name="recipe")
 app.add_typer(query_app, name="query")
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, SIGTERM or SIGHUP. No KeyboardInterrupt, which typer turns into a silent
+    exit 130: this one reaches main(). On the way out the running step rolls back
+    (every write transaction does on any exception), and workers are stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _Interrupted(signum)
+
+
 def main() -> None:
     """Run the app; turn every failure into one line on stderr and an exit code."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # nohup
+            signal.signal(number, _interrupt)
     try:
         app()
     except KenningError as exc:
         sys.stderr.write(f"kenning: {exc.message}\n")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except (_Interrupted, KeyboardInterrupt) as exc:
         sys.stderr.write("kenning: interrupted; the step that was running was rolled back "
                          "(finished steps and cached vectors are kept)\n")
-        sys.exit(130)
+        sys.exit(128 + exc.signum if isinstance(exc, _Interrupted) else 130)
     except Exception as exc:  # the last resort: still one line, details in a file
         from kenning.eventlog.database import explain
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO
 
 from kenning.errors import KenningError
+from kenning.processes import PREEXEC_DIE_WITH_PARENT
 
 _GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
@@ -179,7 +180,8 @@ class GitRepo:
             inp.write(stdin)
             inp.seek(0)
             proc = subprocess.Popen(["git", *GIT_FLAGS, *args], cwd=self.root, stdin=inp,
-                                    stdout=out, stderr=err, env=self._env)
+                                    stdout=out, stderr=err, env=self._env,
+                                    preexec_fn=PREEXEC_DIE_WITH_PARENT)
         return Spooled(proc, out, err, args)
 
     # -- questions -----------------------------------------------------------

@@ -26,9 +26,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import multiprocessing
 import re
-import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -37,8 +35,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kenning.eventlog.events import Event, canonical_json, make_event, utc_timestamp
+from kenning.processes import worker_pool
 from kenning.scrapers.base import ScrapeContext, UnitResult
-from kenning.scrapers.sessions_parse import ParsedSession, local_stamp, parse_session
+from kenning.scrapers.sessions_parse import ParsedSession, local_stamp, parse_session, shorten
 
 MAX_BYTES = 256 << 10  # longer files are read up to here (a session note is a few KB;
 # markdown-it needs ~2 s for 256 KB of one-word bullets, the worst case)
@@ -125,10 +124,19 @@ def _events_batch(batch: list[_Job], tags: dict[str, str]) -> list[_Done]:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return [(path, *session_events(path, data, start, tags)) for path, data, start in batch]
+        return [_events_one(path, data, start, tags) for path, data, start in batch]
     finally:
         if paused:
             gc.enable()
+
+
+def _events_one(path: str, data: bytes, start: str, tags: dict[str, str]) -> _Done:
+    try:
+        return path, *session_events(path, data, start, tags)
+    except Exception as exc:  # a bug costs one note, never the scrape (the fuzz tests in
+        # tests/test_sessions_fuzz.py look for such bugs)
+        reason = f"cannot be read (a bug in kenning: {type(exc).__name__}: {exc})"
+        return path, [], [(1, reason.replace("\n", " ")[:300])]
 
 
 def _rows_batch(batch: list[_Job], tags: dict[str, str]
@@ -162,9 +170,7 @@ class _Batches:
             self.waiting.append(batch)
             return
         if self.pool is None:
-            method = "fork" if sys.platform.startswith("linux") else "spawn"
-            self.pool = ProcessPoolExecutor(self.workers,
-                                            mp_context=multiprocessing.get_context(method))
+            self.pool = worker_pool(self.workers)
         self.futures.append(self.pool.submit(_rows_batch, batch, self.tags))
 
     def results(self) -> Iterator[_Done]:
@@ -375,7 +381,7 @@ def _tags(fields: dict[str, str], classification: dict[str, str]) -> list[str]:
 
 
 def _leading_int(value: str | None) -> int | None:
-    match = re.match(r"\s*(\d+)", value or "")
+    match = re.match(r"\s*(\d{1,18})(?!\d)", value or "")  # longer is no count (and no int64)
     return int(match.group(1)) if match else None
 
 
@@ -401,15 +407,17 @@ class _Clock:
     def of(cls, path: str, parsed: ParsedSession, fallback: str,
            problems: list[tuple[int, str]]) -> _Clock:
         stamp = local_stamp(parsed.fields.get("id", "")) or local_stamp(PurePosixPath(path).name)
-        start, explicit = _parse_time(parsed.fields.get("started"))
-        if parsed.fields.get("started") and start is None:
-            problems.append((1, f"start time {parsed.fields['started']!r} is not an ISO time"))
+        written = parsed.fields.get("started")
+        line = parsed.lines.get("started", 1)
+        start, explicit = _parse_time(written)
+        if written and start is None:
+            problems.append((line, f"start time {shorten(written)!r} is not an ISO time"))
         source = "header"
         offset: int | None = None
         if start is not None and stamp is not None:
             offset = _round15((stamp - start).total_seconds() / 60)
             if abs(offset) > 14 * 60:
-                problems.append((1, "local and UTC start times are more than 14 hours apart"))
+                problems.append((line, "local and UTC start times are more than 14 hours apart"))
                 offset = None
         if start is not None and offset is None:
             if explicit:
@@ -422,6 +430,11 @@ class _Clock:
         if start is None:
             start, source = datetime.strptime(fallback, "%Y-%m-%dT%H:%M:%SZ"), "commit"
         offset = offset or 0
+        try:
+            start + timedelta(minutes=offset)  # the local start is shown too
+        except OverflowError:
+            problems.append((line, "the local start time is outside the years 1 to 9999"))
+            offset = 0
         try:
             times = _block_times(start, offset, parsed)
         except OverflowError:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -29,6 +30,7 @@ import yaml
 from markdown_it import MarkdownIt, rules_block
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
+from yaml.constructor import SafeConstructor
 
 # tasklists off is the default, said outright: list items look the option up, and a
 # missing key costs a KeyError inside markdown-it's options mapping every time.
@@ -72,6 +74,10 @@ _COUNT_SUFFIX = re.compile(r"\s*(?::\s*\d+|\(\d+\))\s*$")
 _NEWLINES = re.compile(r"\r\n?")
 _STAMP = re.compile(r"(?<!\d)(\d{8})-(\d{6})(?!\d)")
 _PLACEHOLDER = re.compile(r"^[_*]\s*(?:no|none)\b.*[_*]$", re.I | re.S)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# PyYAML's scanner takes time quadratic in the depth of flow collections (1.2 s at 3,000
+# levels before its parser runs out of stack), and no front matter nests that deep.
+_MAX_FLOW_DEPTH = 100
 
 
 @dataclass
@@ -103,6 +109,7 @@ class ParsedSession:
     items: list[Item] = field(default_factory=list)
     classification: dict[str, str] = field(default_factory=dict)
     problems: list[tuple[int, str]] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # the line each field was read from
 
 
 @functools.lru_cache(maxsize=4096)  # labels repeat in every block of every note
@@ -200,7 +207,11 @@ def _block_tokens(text: str) -> tuple[list[Token], bool]:
 
 
 def _front_matter(lines: list[str], session: ParsedSession) -> int:
-    """Reads YAML front matter into session.fields; returns the first body line."""
+    """Reads YAML front matter into session.fields; returns the first body line.
+
+    Safe loading only, one value at a time: PyYAML's constructors raise ValueError,
+    KeyError, AttributeError, ... on an impossible or mistagged value (`2024-13-45`,
+    5,000 digits, `!!bool x`), and that must cost only that value, named by its line."""
     if not lines or lines[0].rstrip() != "---":
         return 0
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
@@ -208,52 +219,113 @@ def _front_matter(lines: list[str], session: ParsedSession) -> int:
     if end is None:
         session.problems.append((1, "front matter is never closed (no second ---)"))
         return 0
+    text = "\n".join(lines[1:end])
+    if _flow_depth(text) > _MAX_FLOW_DEPTH:
+        session.problems.append((1, "front matter is nested too deeply"))
+        return end + 1
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end]))
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         session.problems.append((line, "front matter is not valid YAML"))
         return end + 1
-    if meta is None:
+    except RecursionError:
+        session.problems.append((1, "front matter is nested too deeply"))
         return end + 1
-    if not isinstance(meta, dict):
-        session.problems.append((1, "front matter is not a mapping"))
+    if root is None:
         return end + 1
-    git_meta = meta.get("git")
-    git: dict[Any, Any] = git_meta if isinstance(git_meta, dict) else {}
-    values = {
-        "id": meta.get("id"), "title": meta.get("title"), "status": meta.get("status"),
-        "llm": meta.get("llm"), "started": meta.get("created"),
-        "branch": git.get("branch", meta.get("branch")),
-        "starting_commit": git.get("starting_commit", meta.get("starting_commit")),
-        "start_tag": git.get("start_tag", meta.get("start_tag")),
-    }
-    if values["started"] is None and isinstance(meta.get("start_timestamp"), int):
-        ms = meta["start_timestamp"]
-        if 0 < ms < 10**14:
-            values["started"] = datetime.fromtimestamp(ms // 1000, UTC)
-    for key, value in values.items():
-        scalar = _scalar(value)
-        if scalar:
-            session.fields[key] = scalar
-    tags = meta.get("tags")
-    if isinstance(tags, list):
-        session.fields["tags"] = "\n".join(t for t in (_scalar(v) for v in tags) if t)
+    if not isinstance(root, yaml.MappingNode):
+        session.problems.append((_node_line(root), "front matter is not a mapping"))
+        return end + 1
+    meta = _entries(root)
+    git_node = meta.get("git")
+    git = _entries(git_node) if isinstance(git_node, yaml.MappingNode) else {}
+    for key, name in (("id", "id"), ("title", "title"), ("status", "status"), ("llm", "llm"),
+                      ("started", "created")):
+        _set_field(session, key, name, meta.get(name), _scalar)
+    for key in ("branch", "starting_commit", "start_tag"):
+        if key in git:
+            _set_field(session, key, f"git.{key}", git[key], _scalar)
+        else:
+            _set_field(session, key, key, meta.get(key), _scalar)
+    if "started" not in session.fields:
+        _set_field(session, "started", "start_timestamp", meta.get("start_timestamp"),
+                   _from_millis)
+    _set_field(session, "tags", "tags", meta.get("tags"), _tag_list)
     return end + 1
 
 
+def _flow_depth(text: str) -> int:
+    """How deep `[` and `{` nest (quotes are not skipped: this is only a bound)."""
+    if text.count("[") + text.count("{") <= _MAX_FLOW_DEPTH:
+        return 0
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _entries(node: yaml.MappingNode) -> dict[str, yaml.Node]:
+    """A mapping's values by key, not yet constructed (keys other than plain text, and
+    `<<` merges, name no field)."""
+    return {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def _set_field(session: ParsedSession, key: str, name: str, node: yaml.Node | None,
+               convert: Callable[[Any], str | None]) -> None:
+    """session.fields[key] from the value `node` of front matter key `name`, if it reads."""
+    if node is None:
+        return
+    try:
+        text = convert(SafeConstructor().construct_object(node, deep=True))
+    except Exception:  # any exception: see _front_matter
+        shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+        session.problems.append(
+            (_node_line(node), f"front matter {name}: cannot read {shorten(str(shown))!r}"))
+        return
+    if text:
+        session.fields[key] = text
+        session.lines[key] = _node_line(node)
+
+
+def _node_line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 2  # the front matter starts on the file's line 2
+
+
 def _scalar(value: Any) -> str | None:
+    """A field's text; None for what is no text (lists, maps, sets, bytes, bools, null)."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
         return None
-    text = str(value).strip()
+    text = _SURROGATE.sub("\ufffd", str(value)).strip()  # a "\ud800" escape is no UTF-8
     return text or None
+
+
+def _tag_list(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return None
+    return "\n".join(t for t in (_scalar(v) for v in value) if t)
+
+
+def _from_millis(value: Any) -> str | None:
+    if type(value) is not int or not 0 < value < 10**14:
+        return None
+    return datetime.fromtimestamp(value // 1000, UTC).isoformat()
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """A value as a problem quotes it: a note's field may be 256 KB long."""
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # -- the block walk -------------------------------------------------------------
@@ -385,7 +457,7 @@ class _Walker:
     def _header_fields(self, content: str, line: int) -> str:
         """`**Key**: value` lines of the header block; returns the lines that are not."""
         rest = []
-        for raw in content.split("\n"):
+        for offset, raw in enumerate(content.split("\n")):
             match = _FIELD.match(raw)
             if match is None:
                 rest.append(raw)
@@ -393,8 +465,9 @@ class _Walker:
             name = match.group(1).strip().lower()
             value = match.group(2).strip().strip("`").strip()
             key = "tags" if name in ("tags", "session tags") else _HEADER_KEYS.get(name)
-            if key and value:
-                self.s.fields.setdefault(key, value)
+            if key and value and key not in self.s.fields:
+                self.s.fields[key] = value
+                self.s.lines[key] = line + offset
             # other header fields (LLM, …) are not events
         return "\n".join(rest).strip()
 

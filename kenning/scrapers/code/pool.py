@@ -9,12 +9,11 @@ cache, so the parent only receives.
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 
+from kenning.processes import worker_pool
 from kenning.scrapers.code.cache import compress
 from kenning.scrapers.code.extract import extract
 
@@ -75,9 +74,8 @@ def parse_all(jobs: Iterable[Job], workers: int, total_bytes: int,
         for batch in _batches(jobs, total_bytes, 1):
             yield from _run_batch(batch, packed)
         return
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
+    executor = worker_pool(workers)
+    try:
         pending: deque[Future[list[Done]]] = deque()
         for batch in _batches(jobs, total_bytes, workers):
             pending.append(executor.submit(_run_batch, batch, packed))
@@ -85,3 +83,5 @@ def parse_all(jobs: Iterable[Job], workers: int, total_bytes: int,
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    finally:  # interrupted: the batches not yet started are dropped
+        executor.shutdown(wait=True, cancel_futures=True)

@@ -249,7 +249,8 @@ class Kenning:
         """A digest file for a later `check_digest` (on this or another machine)."""
         from kenning.materialize import digest
 
-        text = digest.dump_record(digest.record(self._read(), tables=tables))
+        text = digest.dump_record(digest.record(self._read(), tables=tables,
+                                                recipe=self._recipe_hash()))
         try:
             path.write_text(text, encoding="utf-8")
         except IsADirectoryError as exc:
@@ -261,7 +262,20 @@ class Kenning:
     def check_digest(self, path: Path) -> CheckReport:
         from kenning.materialize import digest
 
-        return digest.check(self._read(), digest.read_record(path))
+        return digest.check(self._read(), digest.read_record(path),
+                            recipe=self._recipe_hash())
+
+    def _recipe_hash(self) -> str | None:
+        """The effective recipe's hash, for digest files; None where there is no
+        repository or its recipe is invalid (a digest does not need the recipe)."""
+        from kenning.materialize.digest import recipe_hash
+
+        if self.repo is None:
+            return None
+        try:
+            return recipe_hash(self.recipe.values)
+        except KenningError:
+            return None
 
     def verify(self, *, tables: bool = False) -> VerifyResult:
         """Rebuild the eventlog (and with `tables`, every built table) from nothing in a

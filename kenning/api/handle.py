@@ -169,6 +169,7 @@ class Kenning:
         from kenning.scrapers.engine import scrape
 
         repo = self._git("scraping")
+        self._ignore_local_files()
         options = self.recipe.scrape_options(session_paths=tuple(session_paths) or None,
                                              worktree=worktree)
         if workers is not None:  # how, not what: the eventlog does not depend on it
@@ -182,6 +183,16 @@ class Kenning:
             if embed or names:
                 report.materialized = self.materialize(names, progress=progress)
         return report
+
+    def _ignore_local_files(self) -> None:
+        """A new database in the repository's .kenning/ (the default place) comes with
+        the .gitignore that keeps it out of `git status` (unless the user has one)."""
+        from kenning.api.init import KENNING_DIR, ignore_local_files
+
+        folder = self._git("scraping").root / KENNING_DIR
+        if not self.db_path.exists() and self.db_path.resolve().is_relative_to(
+                folder.resolve()):
+            ignore_local_files(folder)
 
     def materialize(self, names: Sequence[str] = (), *, rebuild: bool = False,
                     progress: Progress | None = None) -> list[RunResult]:

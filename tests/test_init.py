@@ -1,0 +1,66 @@
+"""The .kenning/.gitignore: checked with real git (`git status`), and nothing a user
+wrote is ever overwritten."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import kenning
+from fixtures.builder import RepoBuilder
+from kenning.recipes import RECIPE_PATH
+
+
+def small_repo(path: Path) -> RepoBuilder:
+    repo = RepoBuilder(path)
+    repo.commit("Add the parser", "2025-01-02T10:00:00+00:00",
+                {"src/parser.py": "def parse(text):\n    return text.split()\n"})
+    return repo
+
+
+def git_status(path: Path) -> list[str]:
+    out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=path,
+                         capture_output=True, text=True, check=True).stdout
+    return out.splitlines()
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `folder` with its bytes and modification time."""
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_first_scrape_leaves_git_status_clean_but_a_recipe_still_shows(
+        tmp_path: Path) -> None:
+    small_repo(tmp_path / "repo")
+    with kenning.open(tmp_path / "repo") as k:
+        k.scrape(embed=False)
+        assert k.db_path == tmp_path / "repo" / ".kenning" / "kenning.db"
+    assert git_status(tmp_path / "repo") == []  # nothing from .kenning/
+    # what else kenning keeps there while it works or may keep later (a database of a
+    # past state, a log)
+    for name in ("kenning.db-wal", "kenning.db-shm", "kenning.db-journal", "kenning.db.lock",
+                 "until-2024-06-30.db", "until-2024-06-30.db-journal", "past/2024.db",
+                 "hook.log"):
+        path = tmp_path / "repo" / ".kenning" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("local")
+    assert git_status(tmp_path / "repo") == []
+    (tmp_path / "repo" / RECIPE_PATH).write_text("[scry]\nrrf_k = 30\n")
+    assert git_status(tmp_path / "repo") == ["?? .kenning/recipe.toml"]  # shared: committed
+
+
+def test_a_users_own_gitignore_is_never_overwritten_and_other_databases_get_none(
+        tmp_path: Path) -> None:
+    small_repo(tmp_path / "repo")
+    mine = tmp_path / "repo" / ".kenning" / ".gitignore"
+    mine.parent.mkdir()
+    mine.write_text("kenning.db\n")
+    with kenning.open(tmp_path / "repo") as k:
+        k.scrape(materialize=False)
+    assert mine.read_text() == "kenning.db\n"
+
+    small_repo(tmp_path / "other")
+    with kenning.open(tmp_path / "other", tmp_path / "elsewhere.db") as k:
+        k.scrape(materialize=False)
+    assert not (tmp_path / "other" / ".kenning").exists()  # a database elsewhere: no folder

@@ -29,6 +29,7 @@ from kenning.repository.gitrepo import GitRepo
 
 if TYPE_CHECKING:  # each loads only when its method runs
     from kenning.api.asof import AsOf
+    from kenning.api.init import InitReport
     from kenning.api.status import Status
     from kenning.api.verify import VerifyResult
     from kenning.eventlog.digest import Digest
@@ -193,6 +194,17 @@ class Kenning:
         if not self.db_path.exists() and self.db_path.resolve().is_relative_to(
                 folder.resolve()):
             ignore_local_files(folder)
+
+    def init(self, *, hooks: bool = False, uninstall_hooks: bool = False,
+             python: str | None = None) -> InitReport:
+        """Set the repository up: .kenning/ with its .gitignore and a recipe showing the
+        defaults; with `hooks`, git hooks that scrape in the background after every
+        merge, checkout and rewrite (run by `python`, default this interpreter).
+        `uninstall_hooks` removes those hooks again, keeping the user's own."""
+        from kenning.api.init import init
+
+        return init(self._git("kenning init").root, hooks_wanted=hooks,
+                    uninstall_hooks=uninstall_hooks, python=python)
 
     def materialize(self, names: Sequence[str] = (), *, rebuild: bool = False,
                     progress: Progress | None = None) -> list[RunResult]:

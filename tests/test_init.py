@@ -66,6 +66,10 @@ def test_a_users_own_gitignore_is_never_overwritten_and_other_databases_get_none
     with kenning.open(tmp_path / "other", tmp_path / "elsewhere.db") as k:
         k.scrape(materialize=False)
     assert not (tmp_path / "other" / ".kenning").exists()  # a database elsewhere: no folder
+    with kenning.open(tmp_path / "other", until="HEAD") as k:  # a past one, in .kenning/
+        k.scrape(materialize=False)
+        assert k.db_path.exists() and (tmp_path / "other" / ".kenning") in k.db_path.parents
+    assert git_status(tmp_path / "other") == []
 
 
 def test_init_sets_up_kenning_folder_and_a_second_run_changes_nothing(

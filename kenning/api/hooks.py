@@ -131,7 +131,7 @@ def _install_one(path: Path, wanted: str) -> FileChange:
         if text[start:end] == wanted:
             return FileChange(path, "already there", False)
         _write(path, text[:start] + wanted + text[end:])
-        return FileChange(path, "updated (another interpreter)", True)
+        return FileChange(path, "updated (another interpreter or kenning version)", True)
     first_line_end = text.find("\n") + 1 if text.startswith("#!") else 0
     if text.startswith("#!") and first_line_end == 0:  # only a `#!` line, without newline
         text, first_line_end = text + "\n", len(text) + 1

@@ -197,3 +197,59 @@ def test_verify_all_on_this_repository_own_history(tmp_path: Path, kenning: Runn
     conn = database.connect(clone / ".kenning" / "kenning.db", write=False)
     assert conn.execute("SELECT count(*) FROM eventlog WHERE event_type = 'code.function'"
                         ).fetchone()[0] > 100
+
+
+def test_check_names_a_different_input_first_in_one_line(
+    built: tuple[Path, Path], tmp_path: Path, kenning: Runner
+) -> None:
+    """A digest file from another commit's database (or other scrape options) says so
+    before it lists a single differing count or row; the exit status is still 1."""
+    import kenning as api
+
+    project, db = built
+    older = tmp_path / "older.db"
+    with api.open(project, older) as k:
+        k.scrape(until="HEAD~1", materialize=False)
+        target = k.status().target
+        file = tmp_path / "older.json"
+        k.write_digest(file)
+    recorded = json.loads(file.read_text())
+    assert recorded["input"]["target"] == target and recorded["input"]["cutoff"] is not None
+    assert recorded["kenning_version"] == api.__version__
+    assert recorded["input"]["scrape_options"] and len(recorded["input"]["recipe"]) == 16
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+    proc = kenning("digest", "--check", str(file), "--db", str(db), cwd=project, check=False)
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"DIFFERENT from {file}:"
+    assert lines[1].startswith(f"different input (recorded vs now): commit {target[:12]} vs "
+                               f"{head[:12]}; --until ")
+    assert lines[2].startswith("eventlog: recorded")  # then the counts and rows, as before
+
+    other = tmp_path / "notes.db"
+    with api.open(project, other) as k:
+        k.scrape(session_paths=["notes"], materialize=False)
+        k.write_digest(tmp_path / "notes.json")
+    proc = kenning("digest", "--check", str(tmp_path / "notes.json"), "--db", str(db),
+                   cwd=project, check=False)
+    assert proc.stdout.splitlines()[1] == ("different input (recorded vs now): "
+                                           "scrape options (session_paths)")
+
+
+def test_check_still_reads_a_digest_file_that_records_no_input(
+    built: tuple[Path, Path], db: Path, tmp_path: Path, kenning: Runner
+) -> None:
+    project = built[0]
+    file = tmp_path / "old.json"
+    kenning("digest", "--write", str(file), "--db", str(db), cwd=project)
+    value = json.loads(file.read_text())
+    del value["input"], value["kenning_version"]  # as kenning wrote it before
+    file.write_text(json.dumps(value))
+    assert kenning("digest", "--check", str(file), "--db", str(db), cwd=project).stdout \
+        .startswith("ok:")
+    _alter(db, "DELETE FROM eventlog WHERE event_type = 'git.tag'")
+    proc = kenning("digest", "--check", str(file), "--db", str(db), cwd=project, check=False)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[1].startswith("eventlog: recorded")  # no input line

@@ -29,6 +29,7 @@ from kenning.repository.gitrepo import GitRepo
 
 if TYPE_CHECKING:  # each loads only when its method runs
     from kenning.api.asof import AsOf
+    from kenning.api.init import InitReport
     from kenning.api.status import Status
     from kenning.api.verify import VerifyResult
     from kenning.eventlog.digest import Digest
@@ -170,6 +171,7 @@ class Kenning:
         from kenning.scrapers.engine import scrape
 
         repo = self._git("scraping")
+        self._ignore_local_files()
         options = self.recipe.scrape_options(session_paths=tuple(session_paths) or None,
                                              worktree=worktree)
         if workers is not None:  # how, not what: the eventlog does not depend on it
@@ -183,6 +185,27 @@ class Kenning:
             if embed or names:
                 report.materialized = self.materialize(names, progress=progress)
         return report
+
+    def _ignore_local_files(self) -> None:
+        """A new database in the repository's .kenning/ (the default place) comes with
+        the .gitignore that keeps it out of `git status` (unless the user has one)."""
+        from kenning.api.init import KENNING_DIR, ignore_local_files
+
+        folder = self._git("scraping").root / KENNING_DIR
+        if not self.db_path.exists() and self.db_path.resolve().is_relative_to(
+                folder.resolve()):
+            ignore_local_files(folder)
+
+    def init(self, *, hooks: bool = False, uninstall_hooks: bool = False,
+             python: str | None = None) -> InitReport:
+        """Set the repository up: .kenning/ with its .gitignore and a recipe showing the
+        defaults; with `hooks`, git hooks that scrape in the background after every
+        merge, checkout and rewrite (run by `python`, default this interpreter).
+        `uninstall_hooks` removes those hooks again, keeping the user's own."""
+        from kenning.api.init import init
+
+        return init(self._git("kenning init").root, hooks_wanted=hooks,
+                    uninstall_hooks=uninstall_hooks, python=python)
 
     def materialize(self, names: Sequence[str] = (), *, rebuild: bool = False,
                     progress: Progress | None = None) -> list[RunResult]:
@@ -251,7 +274,8 @@ class Kenning:
         """A digest file for a later `check_digest` (on this or another machine)."""
         from kenning.materialize import digest
 
-        text = digest.dump_record(digest.record(self._read(), tables=tables))
+        text = digest.dump_record(digest.record(self._read(), tables=tables,
+                                                recipe=self._recipe_hash()))
         try:
             path.write_text(text, encoding="utf-8")
         except IsADirectoryError as exc:
@@ -263,7 +287,20 @@ class Kenning:
     def check_digest(self, path: Path) -> CheckReport:
         from kenning.materialize import digest
 
-        return digest.check(self._read(), digest.read_record(path))
+        return digest.check(self._read(), digest.read_record(path),
+                            recipe=self._recipe_hash())
+
+    def _recipe_hash(self) -> str | None:
+        """The effective recipe's hash, for digest files; None where there is no
+        repository or its recipe is invalid (a digest does not need the recipe)."""
+        from kenning.materialize.digest import recipe_hash
+
+        if self.repo is None:
+            return None
+        try:
+            return recipe_hash(self.recipe.values)
+        except KenningError:
+            return None
 
     def verify(self, *, tables: bool = False) -> VerifyResult:
         """Rebuild the eventlog (and with `tables`, every built table) from nothing in a

@@ -12,6 +12,7 @@ from kenning.cli.digest import digest_command
 from kenning.cli.eval import eval_command
 from kenning.cli.export import export_command
 from kenning.cli.helptext import Command
+from kenning.cli.init import init_command
 from kenning.cli.materialize import materialize_command
 from kenning.cli.query import query_app
 from kenning.cli.recipe import recipe_app
@@ -49,6 +50,7 @@ def _options(version: bool = typer.Option(False, "--version", is_eager=True,
     questions answered from it."""
 
 
+app.command("init", cls=Command)(init_command)
 app.command("scrape", cls=Command)(scrape_command)
 app.command("digest", cls=Command)(digest_command)
 app.command("verify", cls=Command)(verify_command)

@@ -31,6 +31,7 @@ from typing import Any
 
 import apsw
 
+from kenning import __version__
 from kenning.errors import KenningError
 from kenning.eventlog import reader
 from kenning.eventlog import state as scrape_state
@@ -203,6 +204,10 @@ def _vector(value: Any) -> Any:
 # Those per-event hashes are what lets `--check` name the first differing event exactly
 # (a chained hash per block of events could only name the block) at 17 bytes an event;
 # they hash the content, not the stored event_id column, so a row edited by hand shows.
+# It also records what the database was built from ("input": the target commit, the
+# --until cutoff, the scrape options, the recipe's hash) and by which kenning, so that
+# `--check` names a different input before it lists differing rows (DESIGN I1). Files
+# written before those were recorded are still read; their input is simply unknown.
 
 DIGEST_FILE_VERSION = 1
 
@@ -217,13 +222,24 @@ def digest_all(conn: apsw.Connection) -> tuple[Digest, list[TableDigest]]:
     return digest(conn), table_digests(conn)
 
 
-def record(conn: apsw.Connection, *, tables: bool) -> dict[str, Any]:
-    """The content of a digest file for this database."""
+def recipe_hash(values: dict[str, Any]) -> str:
+    """A short hash of an effective recipe (its values, not its file's text)."""
+    return hashlib.sha256(canonical_json(values).encode()).hexdigest()[:16]
+
+
+def record(conn: apsw.Connection, *, tables: bool, recipe: str | None = None
+           ) -> dict[str, Any]:
+    """The content of a digest file for this database; `recipe` is the hash of the
+    effective recipe (recipe_hash), when there is one."""
     fp = fingerprint(conn)
+    scraped = scrape_state.read(conn)
     value: dict[str, Any] = {
         "kenning_digest_file": DIGEST_FILE_VERSION,
+        "kenning_version": __version__,
         "format_version": fp.digest.format_version,
-        "reproducible": scrape_state.read(conn).reproducible,
+        "input": {"target": scraped.target, "cutoff": scraped.cutoff,
+                  "scrape_options": scraped.options, "recipe": recipe},
+        "reproducible": scraped.reproducible,
         "eventlog": {"sha256": fp.digest.sha256, "events": fp.digest.total,
                      "counts": fp.digest.counts, "type_sha256": fp.type_sha256},
         "event_hashes": fp.event_hashes,
@@ -257,13 +273,12 @@ def read_record(path: Path) -> dict[str, Any]:
     return value
 
 
-def check(conn: apsw.Connection, recorded: dict[str, Any]) -> CheckReport:
-    """Compare the database with a digest file: counts, the first differing event, tables."""
-    now = record(conn, tables="tables" in recorded)
+def check(conn: apsw.Connection, recorded: dict[str, Any], *, recipe: str | None = None
+          ) -> CheckReport:
+    """Compare the database with a digest file: counts, the first differing event, tables.
+    When they differ and were built from different inputs, the first line says which."""
+    now = record(conn, tables="tables" in recorded, recipe=recipe)
     lines: list[str] = []
-    if recorded.get("format_version") != now["format_version"]:
-        lines.append(f"eventlog format {recorded.get('format_version')} recorded, "
-                     f"{now['format_version']} now: every event is encoded differently")
     was, cur = recorded["eventlog"], now["eventlog"]
     if was.get("sha256") != cur["sha256"]:
         lines.append(f"eventlog: recorded {str(was.get('sha256'))[:16]}, "
@@ -276,7 +291,53 @@ def check(conn: apsw.Connection, recorded: dict[str, Any]) -> CheckReport:
             lines.append(f"table digest version {recorded.get('table_digest_version')} "
                          f"recorded, {TABLE_DIGEST_VERSION} now")
         lines.extend(_table_lines(recorded["tables"], now["tables"]))
+    inputs = _input_line(recorded, now)
+    if lines and inputs:
+        lines.insert(0, inputs)
     return CheckReport(not lines, lines)
+
+
+def _input_line(recorded: dict[str, Any], now: dict[str, Any]) -> str | None:
+    """One line naming every input that differs (recorded vs now), or None. An input the
+    file does not record (an older kenning wrote it) is not compared."""
+    was = recorded.get("input")
+    was = was if isinstance(was, dict) else {}
+    cur = now["input"]
+    parts = []
+    if "target" in was and was["target"] != cur["target"]:
+        parts.append(f"commit {_short(was['target'])} vs {_short(cur['target'])}")
+    if "cutoff" in was and was["cutoff"] != cur["cutoff"]:
+        parts.append(f"--until {was['cutoff'] or '(none)'} vs {cur['cutoff'] or '(none)'}")
+    if "scrape_options" in was and was["scrape_options"] != cur["scrape_options"]:
+        differing = _option_keys(was["scrape_options"], cur["scrape_options"])
+        parts.append(f"scrape options ({differing})")
+    if was.get("recipe") and cur["recipe"] and was["recipe"] != cur["recipe"]:
+        parts.append(f"recipe {was['recipe']} vs {cur['recipe']}")
+    if recorded.get("format_version") != now["format_version"]:
+        parts.append(f"eventlog format {recorded.get('format_version')} vs "
+                     f"{now['format_version']} (every event is encoded differently)")
+    if "reproducible" in recorded and recorded["reproducible"] != now["reproducible"]:
+        worktree = {True: "committed files only", False: "uncommitted files too (--worktree)"}
+        parts.append(f"{worktree[bool(recorded['reproducible'])]} vs "
+                     f"{worktree[now['reproducible']]}")
+    if "kenning_version" in recorded and recorded["kenning_version"] != now["kenning_version"]:
+        parts.append(f"kenning {recorded['kenning_version']} vs {now['kenning_version']}")
+    return f"different input (recorded vs now): {'; '.join(parts)}" if parts else None
+
+
+def _short(commit: Any) -> str:
+    return str(commit)[:12] if commit else "(none)"
+
+
+def _option_keys(was: Any, now: Any) -> str:
+    """Which scrape options differ between two fingerprints (canonical JSON objects)."""
+    try:
+        a, b = json.loads(was or "{}"), json.loads(now or "{}")
+    except (TypeError, json.JSONDecodeError):
+        return "differ"
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return "differ"
+    return ", ".join(k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)) or "differ"
 
 
 def _count_lines(was: dict[str, Any], cur: dict[str, Any]) -> list[str]:
@@ -307,7 +368,10 @@ def _first_event_lines(conn: apsw.Connection, was: list[str], now: list[str]) ->
         lines.append("  recorded: (no event: the recorded log ends here)")
     if seq <= len(now):
         event = reader.event_at(conn, seq)
-        assert event is not None  # seq <= len(now), the log's length
+        if event is None:  # rows deleted by hand: seq has gaps, so no row has this one
+            lines.append(f"  now:      event {now[seq - 1]} (the log's seq numbering has "
+                         "gaps: rows were deleted outside kenning)")
+            return lines
         lines.append(f"  now:      event {now[seq - 1]}: {event.event_type} {event.timestamp} "
                      f"{event.source_id} {event.source_file or ''}".rstrip())
         lines.append(f"            data {event.data[:4000]}")

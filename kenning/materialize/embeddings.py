@@ -1,29 +1,29 @@
-"""The `embeddings` materializer: one MiniLM vector per searchable document.
+"""The `embeddings` materializer: one vector per searchable document.
 
-It embeds exactly the `body` the `fts` materializer indexes (commit messages,
-session items, code functions and types), computed from the event by the same
-function, so the two stay in step without depending on each other's tables.
-Vectors come from the user-wide cache when the text was ever embedded before
-(any database, any clone, any `--until`); only the rest reaches the model.
+It embeds the `body` the `fts` materializer indexes (commit messages, session
+items, code functions and types), computed from the event by the same
+function, so the two stay in step without depending on each other's tables
+(the `minilm-brief` model keeps a code symbol's name, signature and doc
+comment only). Vectors come from the user-wide cache when the text was ever
+embedded by the same model before (any database, any clone, any `--until`);
+only the rest reaches the model.
+
+`add()` only collects the documents; `finish()` embeds all of them in one
+pass, so the progress bar knows the run's whole total, and returns the run's
+figures (texts embedded, from the cache, seconds) for the engine's result.
 Incremental and order-insensitive: a row depends on its event alone.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import apsw
 
 from kenning.materialize.base import Params, StoredEvent
 from kenning.materialize.fts import CODE_SYMBOLS, SESSION_ITEMS, document
-
-if TYPE_CHECKING:  # numpy and the encoders load only when something is embedded
-    from kenning.embed.encode import Encoder
-    from kenning.progress import Progress
+from kenning.progress import Progress
 
 _DDL = """
 CREATE TABLE embeddings(
@@ -34,25 +34,18 @@ CREATE TABLE embeddings(
 ) WITHOUT ROWID;
 """
 
-_bulk_encoder: Encoder | None = None
 
-
-def bulk_encoder() -> Encoder:
-    """sentence-transformers, loaded once per process and only when a text is missing."""
-    global _bulk_encoder
-    if _bulk_encoder is None:
-        from kenning.embed.encode import SentenceTransformerEncoder
-
-        _bulk_encoder = SentenceTransformerEncoder()
-    return _bulk_encoder
-
-
-def _progress() -> Progress | None:
-    if not sys.stderr.isatty():
+def embedding_text(event: StoredEvent, brief_code: bool) -> str | None:
+    """What is embedded for an event: its search document's body, or None."""
+    doc = document(event)
+    if doc is None:
         return None
-    from kenning.cli.progress import BarProgress
-
-    return BarProgress()
+    text = doc.body
+    if brief_code and doc.kind == "code":
+        d = event.data
+        parts = [doc.title, d.get("signature"), d.get("docstring")]
+        text = "\n".join(str(p).strip() for p in parts if p and str(p).strip())
+    return text if text.strip() else None
 
 
 class EmbeddingsMaterializer:
@@ -63,7 +56,7 @@ class EmbeddingsMaterializer:
     consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
 
     def __init__(self) -> None:
-        self.stats: dict[str, Any] = {"embedded": 0, "cached": 0, "seconds": 0.0}
+        self._pending: dict[str, StoredEvent] = {}  # event_id -> event, until finish()
 
     def tables(self) -> tuple[str, ...]:
         return ("embeddings",)
@@ -72,55 +65,40 @@ class EmbeddingsMaterializer:
         conn.execute(_DDL)
 
     def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
-        ids: list[str] = []
-        texts: list[str] = []
         for event in events:
-            doc = document(event)
-            if doc is not None and doc.body.strip():
-                ids.append(event.event_id)
-                texts.append(doc.body)
-        if texts:
-            self._embed(conn, ids, texts)
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('embeddings:last_run', ?)",
-                     (json.dumps(self.stats, sort_keys=True),))
+            self._pending[event.event_id] = event
 
-    def _embed(self, conn: apsw.Connection, ids: list[str], texts: list[str]) -> None:
+    def finish(self, conn: apsw.Connection, params: Params,
+               progress: Progress | None = None) -> dict[str, Any]:
+        """Embed every document added since the last finish; the run's figures."""
         from kenning.embed.cache import VectorCache
         from kenning.embed.encode import embed_texts
-        from kenning.embed.model import MODEL_ID
+        from kenning.embed.models import DEFAULT_MODEL, embedding_model
 
+        model = embedding_model(str(params.get("model", DEFAULT_MODEL)))
+        ids: list[str] = []
+        texts: list[str] = []
+        for event_id in sorted(self._pending):
+            text = embedding_text(self._pending[event_id], model.brief_code)
+            if text is not None:
+                ids.append(event_id)
+                texts.append(text)
+        self._pending.clear()
         cache = VectorCache()
         try:
-            vectors, hashes, stats = embed_texts(texts, cache=cache, encoder_factory=bulk_encoder,
-                                                 progress=_progress())
+            vectors, hashes, stats = embed_texts(
+                texts, cache=cache, model_id=model.model_id,
+                encoder_factory=model.bulk_encoder, progress=progress)
         finally:
             cache.close()
         conn.executemany(
             "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)",
-            [(eid, MODEL_ID, h, vectors[i].astype("<f4").tobytes())
+            [(eid, model.model_id, h, vectors[i].astype("<f4").tobytes())
              for i, (eid, h) in enumerate(zip(ids, hashes, strict=True))])
-        self.stats["embedded"] += stats.embedded
-        self.stats["cached"] += stats.cached
-        self.stats["seconds"] = round(self.stats["seconds"] + stats.seconds, 3)
+        return {"model": model.name, **stats.as_dict()}
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
                params: Params) -> bool:
         conn.executemany("DELETE FROM embeddings WHERE event_id = ?",
                          [(e.event_id,) for e in events])
         return True
-
-
-def last_run_note(db_path: Path) -> str | None:
-    """"embeddings: N texts embedded, M from the cache" for the last run, if any."""
-    from kenning.eventlog import database
-
-    conn = database.connect(db_path, create=False)
-    try:
-        raw = database.get_meta(conn, "embeddings:last_run")
-    finally:
-        conn.close()
-    if not raw:
-        return None
-    stats = json.loads(raw)
-    return (f"embeddings: {stats['embedded']} texts embedded, {stats['cached']} from the cache "
-            f"in {stats['seconds']:.1f}s")

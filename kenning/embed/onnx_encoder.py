@@ -1,0 +1,103 @@
+"""The bulk MiniLM encoder: onnxruntime on a graph built from the packaged weights.
+
+The graph (`onnx_graph.py`) is built once per machine into the user cache,
+named by the graph version and the SHA-256 of the weights, and written
+atomically (a temporary file, then a rename), so concurrent first runs are
+safe and a new model package or graph version simply builds a new file.
+Texts are tokenized as sentence-transformers does (truncation at the token
+window, no fixed padding), sorted by token count and run in batches padded
+only to their longest member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kenning.embed.cache import user_cache_dir
+from kenning.embed.model import DIMENSIONS, MAX_TOKENS, MODEL_NAME, model_path
+from kenning.embed.onnx_graph import GRAPH_VERSION, build_model_bytes
+
+BATCH_SIZE = 32
+
+
+def weights_digest(weights: Path) -> str:
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def onnx_model_file(weights_dir: Path | None = None, cache_dir: Path | None = None) -> Path:
+    """The ONNX file for the installed weights, built first if this machine lacks it."""
+    weights_dir = weights_dir or model_path()
+    weights = weights_dir / "model.safetensors"
+    folder = (cache_dir or user_cache_dir()) / "models"
+    target = folder / f"{MODEL_NAME}-g{GRAPH_VERSION}-{weights_digest(weights)[:16]}.onnx"
+    if target.is_file():
+        return target
+    from kenning.embed.numpy_encoder import read_safetensors
+
+    data = build_model_bytes(read_safetensors(weights))
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=target.name, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def tokenizer(weights_dir: Path, max_tokens: int) -> Any:
+    """The model's tokenizer as sentence-transformers sets it up. Its tokenizer.json says
+    truncation 128 and fixed padding 128: both would silently change the vectors."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(weights_dir / "tokenizer.json"))
+    tok.enable_truncation(max_tokens)
+    tok.no_padding()
+    return tok
+
+
+class OnnxEncoder:
+    """encode(texts) -> float32 (n, 384), unit length, equal to sentence-transformers'."""
+
+    def __init__(self, max_tokens: int = MAX_TOKENS, batch_size: int = BATCH_SIZE,
+                 threads: int = 0, cache_dir: Path | None = None) -> None:
+        import onnxruntime
+
+        weights_dir = model_path()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads  # 0: one per physical core
+        options.log_severity_level = 3  # errors only
+        self.session = onnxruntime.InferenceSession(
+            str(onnx_model_file(weights_dir, cache_dir)), options,
+            providers=["CPUExecutionProvider"])
+        self.tokenizer = tokenizer(weights_dir, max_tokens)
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            width = max(len(ids[i]) for i in rows)
+            batch = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                batch[r, :len(ids[i])] = ids[i]
+                mask[r, :len(ids[i])] = 1
+            feed = {"input_ids": batch, "attention_mask": mask}
+            out[rows] = self.session.run(["sentence_embedding"], feed)[0]
+        return out

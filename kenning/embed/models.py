@@ -77,7 +77,8 @@ def embedding_model(name: str) -> EmbeddingModel:
     try:
         return MODELS[name]
     except KeyError:
-        raise KenningError(f"unknown embedding model {name!r}; choose from "
+        raise KenningError(f"unknown embedding model {name!r} (recipe key "
+                           f"materialize.embeddings.model); choose from "
                            f"{', '.join(MODELS)}") from None
 
 

@@ -89,14 +89,13 @@ class StaticEncoder:
         self.tokenizer = tokenizer(model_path(), MAX_TOKENS)
         vocab = self.tokenizer.get_vocab(with_added_tokens=True)
         self.unknown = vocab["[UNK]"]
-        self.skip = np.array([vocab[t] for t in ("[CLS]", "[SEP]", "[UNK]", "[PAD]")])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
         for i, encoding in enumerate(encodings):
             ids = np.asarray(encoding.ids, dtype=np.int64)
-            ids = ids[~np.isin(ids, self.skip)]
+            ids = ids[ids != self.unknown]  # as model2vec: an unknown token says nothing
             # a text of unknown tokens only keeps [UNK]'s row: every vector is unit length
             vector = self.table[ids if ids.size else [self.unknown]].mean(axis=0)
             out[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)

@@ -84,6 +84,8 @@ class EmbeddingsMaterializer:
                 ids.append(event_id)
                 texts.append(text)
         self._pending.clear()
+        if not texts:
+            return {"model": model.name, "embedded": 0, "cached": 0, "seconds": 0.0}
         cache = VectorCache()
         try:
             vectors, hashes, stats = embed_texts(

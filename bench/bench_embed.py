@@ -84,12 +84,13 @@ def throughput(args: argparse.Namespace) -> None:
         "kenning embed_texts": kenning_path,
     }
     times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(args.repeat):
+    n = len(texts)
+    for round_ in range(1, args.repeat + 1):
         for name, run in runs.items():
             started = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - started)
-    n = len(texts)
+            print(f"  round {round_} {name:<24} {times[name][-1]:7.2f} s; {load()}", flush=True)
     for name, ts in times.items():
         print(f"{name:<24} {spread(ts)}  {n / statistics.median(ts):7.1f} texts/s")
     st_t, raw_t, ours_t = (statistics.median(t) for t in times.values())

@@ -103,8 +103,13 @@ class OnnxEncoder:
         self.workers = workers or cores()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        return self.encode_ids(ids)
+
+    def encode_ids(self, ids: Sequence[Sequence[int]],
+                   output: str = "sentence_embedding") -> np.ndarray:
+        """One `output` row per token sequence, in their order."""
+        out = np.zeros((len(ids), DIMENSIONS), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         batches = [order[start:start + self.batch_size]
                    for start in range(0, len(order), self.batch_size)]
@@ -116,8 +121,8 @@ class OnnxEncoder:
             for r, i in enumerate(rows):
                 batch[r, :len(ids[i])] = ids[i]
                 mask[r, :len(ids[i])] = 1
-            feed = {"input_ids": batch, "attention_mask": mask}
-            out[rows] = self.session.run(["sentence_embedding"], feed)[0]
+            out[rows] = self.session.run([output], {"input_ids": batch,
+                                                    "attention_mask": mask})[0]
 
         if self.workers == 1 or len(batches) == 1:
             for rows in batches:

@@ -33,15 +33,14 @@ _UNUSED = re.compile(r"\[unused\d+\]")
 
 def static_table_file(cache_dir: Path | None = None) -> Path:
     """The distilled table for the installed weights, built first if missing."""
-    from kenning.embed.onnx_encoder import onnx_model_file, weights_digest
+    from kenning.embed.onnx_encoder import weights_digest
 
-    weights_dir = model_path()
     folder = (cache_dir or user_cache_dir()) / "models"
-    digest = weights_digest(weights_dir / "model.safetensors")[:16]
+    digest = weights_digest(model_path() / "model.safetensors")[:16]
     target = folder / f"{MODEL_NAME}-static{DISTILL_VERSION}-{digest}.npy"
     if target.is_file():
         return target
-    table = distill(onnx_model_file(weights_dir, cache_dir), weights_dir)
+    table = distill(cache_dir)
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=target.name, suffix=".part")
     try:
@@ -54,22 +53,14 @@ def static_table_file(cache_dir: Path | None = None) -> Path:
     return target
 
 
-def distill(onnx_file: Path, weights_dir: Path, batch_size: int = 1024) -> np.ndarray:
-    import onnxruntime
+def distill(cache_dir: Path | None = None) -> np.ndarray:
+    from kenning.embed.onnx_encoder import OnnxEncoder
 
-    from kenning.embed.onnx_encoder import tokenizer
-
-    tok = tokenizer(weights_dir, 8)
-    vocab = tok.get_vocab(with_added_tokens=True)
+    encoder = OnnxEncoder(batch_size=512, cache_dir=cache_dir)
+    vocab = encoder.tokenizer.get_vocab(with_added_tokens=True)
     size = len(vocab)
     cls, sep = vocab["[CLS]"], vocab["[SEP]"]
-    session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
-    table = np.zeros((size, DIMENSIONS), dtype=np.float32)
-    for start in range(0, size, batch_size):
-        ids = np.arange(start, min(size, start + batch_size), dtype=np.int64)
-        batch = np.stack([np.full_like(ids, sep), ids, np.full_like(ids, cls)], axis=1)
-        table[ids] = session.run(["token_mean"], {"input_ids": batch,
-                                                  "attention_mask": np.ones_like(batch)})[0]
+    table = encoder.encode_ids([(sep, token, cls) for token in range(size)], "token_mean")
     used = np.array([not _UNUSED.fullmatch(token) for token, _ in
                      sorted(vocab.items(), key=lambda item: item[1])])
     table -= table[used].mean(axis=0, dtype=np.float64).astype(np.float32)

@@ -8,7 +8,7 @@ comment only). Vectors come from the user-wide cache when the text was ever
 embedded by the same model before (any database, any clone, any `--until`);
 only the rest reaches the model.
 
-`add()` only collects the documents; `finish()` embeds all of them in one
+`add()` only collects the texts; `finish()` embeds all of them in one
 pass, so the progress bar knows the run's whole total, and returns the run's
 figures (texts embedded, from the cache, seconds) for the engine's result.
 Incremental and order-insensitive: a row depends on its event alone.
@@ -17,13 +17,16 @@ Incremental and order-insensitive: a row depends on its event alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apsw
 
 from kenning.materialize.base import Params, StoredEvent
 from kenning.materialize.fts import CODE_SYMBOLS, SESSION_ITEMS, document
 from kenning.progress import Progress
+
+if TYPE_CHECKING:
+    from kenning.embed.models import EmbeddingModel
 
 _DDL = """
 CREATE TABLE embeddings(
@@ -48,6 +51,12 @@ def embedding_text(event: StoredEvent, brief_code: bool) -> str | None:
     return text if text.strip() else None
 
 
+def _model(params: Params) -> EmbeddingModel:
+    from kenning.embed.models import DEFAULT_MODEL, embedding_model
+
+    return embedding_model(str(params.get("model", DEFAULT_MODEL)))
+
+
 class EmbeddingsMaterializer:
     name = "embeddings"
     version = 1
@@ -56,7 +65,7 @@ class EmbeddingsMaterializer:
     consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
 
     def __init__(self) -> None:
-        self._pending: dict[str, StoredEvent] = {}  # event_id -> event, until finish()
+        self._pending: dict[str, str] = {}  # event_id -> text to embed, until finish()
 
     def tables(self) -> tuple[str, ...]:
         return ("embeddings",)
@@ -65,24 +74,21 @@ class EmbeddingsMaterializer:
         conn.execute(_DDL)
 
     def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
+        brief_code = _model(params).brief_code
         for event in events:
-            self._pending[event.event_id] = event
+            text = embedding_text(event, brief_code)
+            if text is not None:
+                self._pending[event.event_id] = text
 
     def finish(self, conn: apsw.Connection, params: Params,
                progress: Progress | None = None) -> dict[str, Any]:
         """Embed every document added since the last finish; the run's figures."""
         from kenning.embed.cache import VectorCache
         from kenning.embed.encode import embed_texts
-        from kenning.embed.models import DEFAULT_MODEL, embedding_model
 
-        model = embedding_model(str(params.get("model", DEFAULT_MODEL)))
-        ids: list[str] = []
-        texts: list[str] = []
-        for event_id in sorted(self._pending):
-            text = embedding_text(self._pending[event_id], model.brief_code)
-            if text is not None:
-                ids.append(event_id)
-                texts.append(text)
+        model = _model(params)
+        ids = sorted(self._pending)
+        texts = [self._pending[event_id] for event_id in ids]
         self._pending.clear()
         if not texts:
             return {"model": model.name, "embedded": 0, "cached": 0, "seconds": 0.0}

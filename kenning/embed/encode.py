@@ -56,7 +56,7 @@ def embed_texts(
     encoder_factory: Callable[[], Encoder],
     model_id: str = MODEL_ID,
     progress: Progress | None = None,
-    chunk_size: int = 256,
+    chunk_size: int = 1024,
 ) -> tuple[np.ndarray, list[str], EmbedStats]:
     """Vectors and text hashes for `texts`, embedding only what the cache lacks.
 

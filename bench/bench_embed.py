@@ -140,11 +140,14 @@ def scrape(args: argparse.Namespace) -> None:
         print(f"{args.repo}: {args.repeat} rounds, interleaved; {load()}")
         times: dict[str, list[float]] = {"--no-embed": [], **{m: [] for m in models}}
         figures: dict[str, dict[str, object]] = {}
-        for _ in range(args.repeat):
+        for round_ in range(1, args.repeat + 1):
             times["--no-embed"].append(run(None)[0])
+            print(f"  round {round_} --no-embed {times['--no-embed'][-1]:7.2f} s; {load()}",
+                  flush=True)
             for m in models:
                 seconds, figures[m] = run(m)
                 times[m].append(seconds)
+                print(f"  round {round_} {m} {seconds:7.2f} s; {load()}", flush=True)
         base = statistics.median(times["--no-embed"])
         print(f"{'scrape --no-embed':<24} {spread(times['--no-embed'])}")
         for m in models:

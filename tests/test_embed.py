@@ -224,6 +224,7 @@ def test_one_progress_bar_and_the_figures_for_the_whole_embedding_run(
     from kenning.repository.gitrepo import GitRepo
     from tests.conftest import update
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))  # so it must embed
     monkeypatch.setattr(engine, "_BATCH", 3)  # the engine feeds add() many small chunks
     repo = GitRepo.discover(history_repo)
     progress = RecordingProgress()

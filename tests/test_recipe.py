@@ -28,7 +28,7 @@ def test_default_recipe_matches_the_scrape_defaults(tmp_path: Path) -> None:
         "max_changeset": 30, "min_revisions": 5, "min_shared": 5, "min_degree": 30,
         "include_merges": False})
     assert recipe.materializer("signals")[1]["windows"] == [7, 30, 90]
-    assert recipe.materializer("embeddings")[1] == {}
+    assert recipe.materializer("embeddings")[1] == {"model": "minilm"}
     assert recipe.rrf_k == 60
     assert recipe.materializer("not-in-the-recipe") == (True, {})
 

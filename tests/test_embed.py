@@ -1,4 +1,8 @@
-"""The embedding backends and the vector cache, on the real model."""
+"""The embedding models and the vector cache, on the real MiniLM weights.
+
+sentence-transformers (the `reference` extra) is the reference: kenning's own
+encoders must give its vectors, so that the vector cache stays valid.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,72 @@ import numpy as np
 import pytest
 
 from kenning.embed.cache import VectorCache, default_cache_path, text_hash
-from kenning.embed.encode import EmbedStats, SentenceTransformerEncoder, embed_texts
-from kenning.embed.model import DIMENSIONS, MODEL_ID
-from kenning.embed.numpy_encoder import NumpyEncoder
+from kenning.embed.encode import EmbedStats, embed_texts
+from kenning.embed.model import DIMENSIONS, MODEL_ID, model_path
+from kenning.embed.numpy_encoder import NumpyEncoder, read_safetensors
+from kenning.embed.onnx_encoder import OnnxEncoder, onnx_model_file
+from kenning.embed.onnx_graph import build_model_bytes
+from kenning.embed.reference import SentenceTransformerEncoder
 
+_LONG_CODE = "\n".join(f"    total_{i} = compute(values[{i}], weight={i * 0.5}) + offset"
+                       for i in range(60))
 TEXTS = [
     "why did we move off separate databases",
     "def spawn_entity(world: World, kind: str) -> Entity:\n    \"\"\"Create an entity.\"\"\"",
     "Décision : garder SQLite — 数据库 in one file 🚀",
     "x",
     " ".join(f"token{i} is part of a very long commit message" for i in range(120)),  # > 256
+    "fix(cli): exit 2 on a bad --until date\n\nThe parser raised ValueError; say which "
+    "format is expected instead.",
+    "Merge pull request #5123 from pallets/stable",
+    f"def summarise(values, offset=0):\n    \"\"\"Add the weighted values.\"\"\"\n{_LONG_CODE}",
+    "class Flask(App):\n    \"\"\"The flask object implements a WSGI application.\"\"\"",
+    "    leading and trailing whitespace   \n\n",
+    "ÀÉÎÕÜ ñ ß ø œ — accented capitals and ligatures",
+    "日本語のテキストも埋め込める",
+    "Привет, мир! Кириллица тоже.",
+    "🙂🙃😉 emoji only 🎉",
+    "SELECT d.doc_id, e.vector FROM embeddings e JOIN documents d USING (event_id)",
+    "https://example.com/path?query=1&other=two#fragment",
+    "a" * 3000,  # one unbroken word far past the window
+    "TODO: remove the cache once the upstream fix lands (see #42)",
+    "Bump version to 3.1.2",
+    "fn main() { println!(\"hello\"); }",
+    "@app.route('/')\ndef index():\n    return render_template('index.html')",
+    "The session started at 09:14 UTC; decision: keep the eventlog canonical.",
+    "numbers 1 2 3 4 5 6 7 8 9 10 3.14159 2.71828 -42 1e-9",
+    "\t".join(["tabs", "between", "words"]),
+    "Refactor: split scrapers/engine.py into units and fingerprints " * 12,  # ~150 tokens
+    "short",
+    "interface Props { title: string; onClick?: () => void }",
+    "# Heading\n\n- item one\n- item two\n\n**bold** and `code`",
+    "CamelCaseIdentifiersAreSplitIntoWordPieces andSoAreTheseOnes",
+    "Ünïcödé ☃ snowman ∑ sum ≠ not equal ∞",
 ]
 
 
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray((a * b).sum(axis=1) / (np.linalg.norm(a, axis=1)
+                                             * np.linalg.norm(b, axis=1)))
+
+
 @pytest.fixture(scope="module")
-def st_encoder() -> SentenceTransformerEncoder:
-    return SentenceTransformerEncoder()
+def reference() -> np.ndarray:
+    return SentenceTransformerEncoder().encode(TEXTS)
 
 
-def test_numpy_encoder_matches_sentence_transformers(st_encoder: SentenceTransformerEncoder
-                                                     ) -> None:
-    ours = NumpyEncoder().encode(TEXTS)
-    theirs = st_encoder.encode(TEXTS)
-    assert ours.shape == theirs.shape == (len(TEXTS), DIMENSIONS)
-    assert ours.dtype == np.float32
-    cosines = (ours * theirs).sum(axis=1) / (
-        np.linalg.norm(ours, axis=1) * np.linalg.norm(theirs, axis=1))
-    assert cosines.min() >= 0.9999, cosines
+def test_onnx_encoder_gives_sentence_transformers_vectors(reference: np.ndarray) -> None:
+    assert len(OnnxEncoder(batch_size=4).tokenizer.encode(TEXTS[4]).ids) == 256  # truncated
+    ours = OnnxEncoder(batch_size=4).encode(TEXTS)  # several length-sorted batches
+    assert ours.shape == (len(TEXTS), DIMENSIONS) and ours.dtype == np.float32
+    assert cosines(ours, reference).min() >= 0.9999, cosines(ours, reference)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_numpy_encoder_gives_sentence_transformers_vectors(reference: np.ndarray) -> None:
+    ours = NumpyEncoder().encode(TEXTS[:8])  # the query encoder: a few texts are enough
+    assert ours.shape == (8, DIMENSIONS) and ours.dtype == np.float32
+    assert cosines(ours, reference[:8]).min() >= 0.9999, cosines(ours, reference[:8])
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
@@ -43,6 +86,18 @@ def test_numpy_encoder_batches_like_single_texts() -> None:
     together = encoder.encode(TEXTS[:3])
     alone = np.stack([encoder.encode([t])[0] for t in TEXTS[:3]])
     assert np.allclose(together, alone, atol=1e-5)  # padding never leaks into a vector
+
+
+def test_the_onnx_model_is_built_once_into_the_user_cache_with_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    built = onnx_model_file()
+    assert built.is_relative_to(tmp_path / "xdg") and built.parent.name == "models"
+    rebuilt = build_model_bytes(read_safetensors(model_path() / "model.safetensors"))
+    assert built.read_bytes() == rebuilt  # deterministic: any machine, any run
+    stamp = built.stat().st_mtime_ns
+    assert onnx_model_file() == built and built.stat().st_mtime_ns == stamp  # not rebuilt
+    assert [p.name for p in built.parent.iterdir()] == [built.name]  # no temporary left
 
 
 def test_cache_lives_under_xdg_cache_home(tmp_path: Path,
@@ -65,6 +120,20 @@ class CountingEncoder:
         return out
 
 
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+
+    def start(self, stage: str, total: int | None) -> None:
+        self.calls.append(("start", (stage, total)))
+
+    def advance(self, n: int = 1) -> None:
+        self.calls.append(("advance", n))
+
+    def finish(self) -> None:
+        self.calls.append(("finish", None))
+
+
 def test_embed_texts_embeds_each_text_once_ever(tmp_path: Path) -> None:
     cache = VectorCache(tmp_path / "c.sqlite")
     encoder = CountingEncoder()
@@ -79,6 +148,26 @@ def test_embed_texts_embeds_each_text_once_ever(tmp_path: Path) -> None:
     assert (stats2.embedded, stats2.cached) == (1, 4)
     assert encoder.seen[-1] == "delta"
     assert np.array_equal(again[:4], vectors)
+
+
+def test_each_model_has_its_own_vectors_in_the_cache(tmp_path: Path) -> None:
+    cache = VectorCache(tmp_path / "c.sqlite")
+    embed_texts(["alpha"], cache=cache, encoder_factory=CountingEncoder)
+    other = CountingEncoder()
+    _, _, stats = embed_texts(["alpha"], cache=cache, encoder_factory=lambda: other,
+                              model_id="another-model")
+    assert stats.embedded == 1 and other.seen == ["alpha"]
+
+
+def test_progress_starts_once_with_the_texts_left_to_embed(tmp_path: Path) -> None:
+    cache = VectorCache(tmp_path / "c.sqlite")
+    embed_texts(["known"], cache=cache, encoder_factory=CountingEncoder)
+    progress = RecordingProgress()
+    texts = ["known", *(f"text {i}" for i in range(25)), "text 3"]
+    embed_texts(texts, cache=cache, encoder_factory=CountingEncoder, progress=progress,
+                chunk_size=10)
+    assert progress.calls == [("start", ("embeddings", 25)), ("advance", 10),
+                              ("advance", 10), ("advance", 5), ("finish", None)]
 
 
 def test_embed_texts_sorts_by_length_and_commits_each_chunk(tmp_path: Path) -> None:
@@ -106,6 +195,84 @@ def test_embed_texts_with_nothing_missing_never_builds_the_encoder(tmp_path: Pat
     def explode() -> CountingEncoder:
         raise AssertionError("the encoder must not be built")
 
+    progress = RecordingProgress()
     _, _, stats = embed_texts([], cache=VectorCache(tmp_path / "c.sqlite"),
-                              encoder_factory=explode)
+                              encoder_factory=explode, progress=progress)
     assert stats == EmbedStats(0, 0, stats.seconds)
+    assert progress.calls == []  # no bar for nothing to do
+
+
+def test_the_static_model_averages_its_token_rows(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from kenning.embed import static
+
+    table = np.random.default_rng(7).standard_normal((30522, DIMENSIONS)).astype(np.float32)
+    np.save(tmp_path / "table.npy", table)
+    monkeypatch.setattr(static, "static_table_file", lambda cache_dir=None: tmp_path / "table.npy")
+    encoder = static.StaticEncoder()
+    ids = encoder.tokenizer.encode("parse tabs", add_special_tokens=False).ids
+    expected = table[ids].mean(axis=0)
+    vectors = encoder.encode(["parse tabs", "tabs parse", "⟁⟁"])
+    assert np.allclose(vectors[0], expected / np.linalg.norm(expected), atol=1e-6)
+    assert np.allclose(vectors[0], vectors[1])  # a bag of tokens: order does not matter
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)  # even unknown text
+
+
+def test_one_progress_bar_and_the_figures_for_the_whole_embedding_run(
+        history_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kenning.materialize import engine
+    from kenning.repository.gitrepo import GitRepo
+    from tests.conftest import update
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))  # so it must embed
+    monkeypatch.setattr(engine, "_BATCH", 3)  # the engine feeds add() many small chunks
+    repo = GitRepo.discover(history_repo)
+    progress = RecordingProgress()
+    (run,) = [r for r in update(repo, tmp_path / "a.db", progress=progress).materialized
+              if r.name == "embeddings"]
+    embedded = run.details["embedded"]
+    stages = [c for c in progress.calls if c[0] == "start"]
+    assert stages.count(("start", ("embeddings", embedded))) == 1 and embedded > 10
+    assert len([s for s in stages if s[1][0] == "embeddings"]) == 1  # type: ignore[index]
+    after = progress.calls[progress.calls.index(("start", ("embeddings", embedded))) + 1:]
+    advances = after[:after.index(("finish", None))]
+    assert sum(int(str(n)) for _, n in advances) == embedded  # the bar ends at its total
+    assert run.details["model"] == "minilm"
+    rows = embedded + run.details["cached"]
+
+    again = RecordingProgress()
+    (second,) = [r for r in update(repo, tmp_path / "b.db", progress=again).materialized
+                 if r.name == "embeddings"]
+    assert (second.details["embedded"], second.details["cached"]) == (0, rows)
+    assert not [c for c in again.calls if c[0] == "start" and c[1][0] == "embeddings"]  # type: ignore[index]
+
+
+HEAVY = {"torch", "sentence_transformers", "transformers"}
+
+
+def imported(args: list[str], cwd: Path) -> set[str]:
+    """Top-level modules a `kenning ARGS` process imported (from `-X importtime`)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "kenning", *args],
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(root)},
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in proc.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
+def test_no_command_imports_torch_not_even_embedding(history_repo: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))  # so it must embed
+    lexical = [["--help"], ["scrape", "--no-embed"], ["status"], ["digest"],
+               ["scry", "greeting", "--mode", "lexical"]]
+    for args in lexical:
+        modules = imported(args, history_repo)
+        assert "kenning" in modules and not modules & HEAVY, (args, modules & HEAVY)
+        assert "onnxruntime" not in modules, args
+    modules = imported(["materialize", "embeddings"], history_repo)  # embeds with onnxruntime
+    assert "onnxruntime" in modules and not modules & HEAVY, modules & HEAVY

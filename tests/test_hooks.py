@@ -102,7 +102,7 @@ def test_merge_and_checkout_bring_the_database_up_to_date_in_the_background(
 
 
 def _target(db: Path) -> str | None:
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=False)
     try:
         return state.read(conn).target
     finally:

@@ -212,8 +212,7 @@ class Kenning:
         """Catch up (or rebuild) the selected materializers, default every enabled one."""
         from kenning.materialize.engine import materialize
 
-        del progress  # the engine reports through the materializers (embeddings)
-        return materialize(self.db_path, self.recipe, names, rebuild=rebuild)
+        return materialize(self.db_path, self.recipe, names, rebuild=rebuild, progress=progress)
 
     def project(self, name: str, step: Step, seed: Any, *, types: Sequence[str] = (),
                 version: int = 1) -> Any:

@@ -55,3 +55,10 @@ def note_line(message: str) -> None:
 
 def warn(message: str) -> None:
     err.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+
+
+def embeddings_note(details: dict[str, Any]) -> str:
+    """"embeddings: N texts embedded, M from the cache in S s (model)" from a run's figures."""
+    return (f"embeddings: {details.get('embedded', 0)} texts embedded, "
+            f"{details.get('cached', 0)} from the cache in "
+            f"{float(details.get('seconds', 0.0)):.1f}s ({details.get('model', '?')})")

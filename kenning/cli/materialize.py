@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json
+from kenning.cli.common import (
+    DbOption,
+    JsonOption,
+    RepoOption,
+    embeddings_note,
+    open_handle,
+    out,
+    print_json,
+)
 
 
 def materialize_command(
@@ -31,8 +39,10 @@ def materialize_command(
 
       kenning materialize fts --rebuild   # rebuild the full-text index from the log
     """
+    from kenning.cli.progress import BarProgress
+
     with open_handle(repo, db) as k:
-        results = k.materialize(names or (), rebuild=rebuild)
+        results = k.materialize(names or (), rebuild=rebuild, progress=BarProgress())
         source = k.recipe.source
     if as_json:
         print_json({"recipe": source, "materializers": [r.as_dict() for r in results]})
@@ -41,3 +51,5 @@ def materialize_command(
 
     for r in results:
         out.print(f"{r.name:<12} {describe_run(r)}")
+        if r.name == "embeddings" and r.details:
+            out.print(embeddings_note(r.details))

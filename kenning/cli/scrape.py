@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json, warn
+from kenning.cli.common import (
+    DbOption,
+    JsonOption,
+    RepoOption,
+    embeddings_note,
+    open_handle,
+    out,
+    print_json,
+    warn,
+)
 
 if TYPE_CHECKING:
     from kenning.materialize.engine import RunResult
@@ -100,12 +109,8 @@ def scrape_command(
             out.print(f"  {event_type:<20} {n:>8}")
     for run in report.materialized:
         out.print(f"{run.name:<12} {describe_run(run)}")
-        if run.name == "embeddings" and run.action in ("rebuilt", "caught up"):
-            from kenning.materialize.embeddings import last_run_note
-
-            note = last_run_note(path)
-            if note:
-                out.print(note)
+        if run.name == "embeddings" and run.details:
+            out.print(embeddings_note(run.details))
     out.print(f"done in {seconds:.1f}s")
 
 

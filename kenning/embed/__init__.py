@@ -1,1 +1,2 @@
-"""Embedding backends (sentence-transformers in bulk, numpy for queries) and the vector cache."""
+"""Embedding models (onnxruntime in bulk, numpy for queries, a static model distilled
+from MiniLM) and the content-addressed vector cache."""

@@ -29,10 +29,15 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def default_cache_path() -> Path:
+def user_cache_dir() -> Path:
+    """kenning's folder in the user cache (XDG_CACHE_HOME on Linux): vectors, built models."""
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("kenning")) / "vectors.sqlite"
+    return Path(platformdirs.user_cache_dir("kenning"))
+
+
+def default_cache_path() -> Path:
+    return user_cache_dir() / "vectors.sqlite"
 
 
 class VectorCache:

@@ -1,8 +1,8 @@
-"""Turning texts into vectors: cache first, then the model, in length-sorted batches.
+"""Turning texts into vectors: cache first, then the model, in length-sorted chunks.
 
-Two encoders share the same weights. Bulk work (the embeddings materializer)
-uses sentence-transformers on torch, which is fast per text but slow to import;
-a single query uses the numpy encoder, which starts in a tenth of a second.
+The bulk encoder of a model (onnxruntime for MiniLM) is built only when some
+text is missing from the cache; a query uses the model's light query encoder
+(numpy for MiniLM), which starts in a tenth of a second. Neither imports torch.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Protocol
 import numpy as np
 
 from kenning.embed.cache import VectorCache, text_hash
-from kenning.embed.model import DIMENSIONS, MAX_TOKENS, MODEL_ID, model_path
-from kenning.progress import Progress
+from kenning.embed.model import DIMENSIONS, MODEL_ID
+from kenning.progress import Progress, Silent
 
 
 class Encoder(Protocol):
@@ -25,38 +25,17 @@ class Encoder(Protocol):
         ...
 
 
-class SentenceTransformerEncoder:
-    """The bulk encoder. Importing it costs seconds, so it is only built when needed."""
-
-    def __init__(self, batch_size: int = 32) -> None:
-        from sentence_transformers import SentenceTransformer  # ~5 s: only here
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # our own bar, on a terminal only
-        hf_logging.set_verbosity_error()
-        self.batch_size = batch_size
-        self.model = SentenceTransformer(str(model_path()), device="cpu")
-        self.model.max_seq_length = MAX_TOKENS
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+_query_encoders: dict[str, Encoder] = {}
 
 
-_query_encoder: Encoder | None = None
+def query_encoder(model_id: str = MODEL_ID) -> Encoder:
+    """The light encoder for query text of the model that made `model_id` vectors, built
+    once per process."""
+    if model_id not in _query_encoders:
+        from kenning.embed.models import model_for_vectors
 
-
-def query_encoder() -> Encoder:
-    """The light encoder for query text, built once per process."""
-    global _query_encoder
-    if _query_encoder is None:
-        from kenning.embed.numpy_encoder import NumpyEncoder
-
-        _query_encoder = NumpyEncoder()
-    return _query_encoder
+        _query_encoders[model_id] = model_for_vectors(model_id).query_encoder()
+    return _query_encoders[model_id]
 
 
 @dataclass
@@ -65,24 +44,32 @@ class EmbedStats:
     cached: int = 0  # texts whose vector came from the cache (or a duplicate in this run)
     seconds: float = 0.0
 
+    def as_dict(self) -> dict[str, int | float]:
+        return {"embedded": self.embedded, "cached": self.cached,
+                "seconds": round(self.seconds, 3)}
+
 
 def embed_texts(
     texts: Sequence[str],
     *,
     cache: VectorCache,
-    encoder_factory: Callable[[], Encoder] = SentenceTransformerEncoder,
+    encoder_factory: Callable[[], Encoder],
+    model_id: str = MODEL_ID,
     progress: Progress | None = None,
-    chunk_size: int = 256,
+    chunk_size: int = 1024,
 ) -> tuple[np.ndarray, list[str], EmbedStats]:
     """Vectors and text hashes for `texts`, embedding only what the cache lacks.
 
-    Missing texts are sorted by length so that each model batch pads little,
-    and every chunk is written to the cache (committed) as soon as it is done:
-    Ctrl-C loses at most the chunk in flight.
+    The cache is read first, so the progress stage `embeddings` starts with its
+    true total: the distinct texts still to embed. Missing texts are sorted by
+    length so that each model batch pads little, and every chunk is written to
+    the cache (committed) as soon as it is done: Ctrl-C loses at most the chunk
+    in flight.
     """
     started = time.monotonic()
+    progress = progress or Silent()
     hashes = [text_hash(t) for t in texts]
-    known = cache.get_many(MODEL_ID, hashes)
+    known = cache.get_many(model_id, hashes)
     todo: dict[str, str] = {}
     for digest, text in zip(hashes, texts, strict=True):
         if digest not in known:
@@ -90,21 +77,18 @@ def embed_texts(
     stats = EmbedStats(embedded=len(todo), cached=len(texts) - len(todo))
     if todo:
         pending = sorted(todo.items(), key=lambda item: (len(item[1]), item[0]))
-        encoder = encoder_factory()
-        if progress is not None:
-            progress.start("embed", len(pending))
+        progress.start("embeddings", len(pending))
         try:
+            encoder = encoder_factory()
             for start in range(0, len(pending), chunk_size):
                 chunk = pending[start:start + chunk_size]
                 vectors = encoder.encode([text for _, text in chunk])
                 done = [(digest, vectors[i]) for i, (digest, _) in enumerate(chunk)]
-                cache.put_many(MODEL_ID, done)
+                cache.put_many(model_id, done)
                 known.update(done)
-                if progress is not None:
-                    progress.advance(len(chunk))
+                progress.advance(len(chunk))
         finally:
-            if progress is not None:
-                progress.finish()
+            progress.finish()
     matrix = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     for i, digest in enumerate(hashes):
         matrix[i] = known[digest]

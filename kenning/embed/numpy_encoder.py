@@ -67,7 +67,7 @@ class NumpyEncoder:
     heads = 12
     layers = 6
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, max_tokens: int = MAX_TOKENS) -> None:
         from tokenizers import Tokenizer
 
         path = path or model_path()
@@ -84,7 +84,7 @@ class NumpyEncoder:
             else:
                 self.w[name] = np.array(tensor)
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
 
     def encode(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:

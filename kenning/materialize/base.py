@@ -56,6 +56,10 @@ class Materializer(Protocol[P]):
         """Fold out events that left the log; False if it cannot (then it is rebuilt)."""
         ...
 
+    # Optional: `finish(conn, params, progress) -> dict` runs once after the last add() of
+    # a run (rebuild or catch-up) and returns figures for the run's result (the engine
+    # looks it up with getattr; embeddings embed all their texts there).
+
 
 @dataclass(frozen=True)
 class TableView:

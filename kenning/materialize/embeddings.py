@@ -1,29 +1,34 @@
-"""The `embeddings` materializer: one MiniLM vector per searchable document.
+"""The `embeddings` materializer: one vector per searchable document.
 
-It embeds exactly the `body` the `fts` materializer indexes (commit messages,
-session items, code functions and types), computed from the event by the same
-function, so the two stay in step without depending on each other's tables.
-Vectors come from the user-wide cache when the text was ever embedded before
-(any database, any clone, any `--until`); only the rest reaches the model.
+It embeds the `body` the `fts` materializer indexes (commit messages, session
+items, code functions and types), computed from the event by the same
+function, so the two stay in step without depending on each other's tables
+(the `minilm-brief` model keeps a code symbol's name, signature and doc
+comment only). Vectors come from the user-wide cache when the text was ever
+embedded by the same model before (any database, any clone, any `--until`);
+only the rest reaches the model.
+
+`add()` only collects the texts; `finish()` embeds all of them in one
+pass, so the progress bar knows the run's whole total, and returns the run's
+figures (texts embedded, from the cache, seconds) for the engine's result.
 Incremental and order-insensitive: a row depends on its event alone.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import apsw
 
-from kenning.materialize.base import Params, StoredEvent
+from kenning.materialize.base import StoredEvent
 from kenning.materialize.fts import CODE_SYMBOLS, SESSION_ITEMS, document
+from kenning.params import Params, param
+from kenning.progress import Progress
 
-if TYPE_CHECKING:  # numpy and the encoders load only when something is embedded
-    from kenning.embed.encode import Encoder
-    from kenning.progress import Progress
+if TYPE_CHECKING:
+    from kenning.embed.models import EmbeddingModel
 
 _DDL = """
 CREATE TABLE embeddings(
@@ -34,94 +39,91 @@ CREATE TABLE embeddings(
 ) WITHOUT ROWID;
 """
 
-_bulk_encoder: Encoder | None = None
 
-
-def bulk_encoder() -> Encoder:
-    """sentence-transformers, loaded once per process and only when a text is missing."""
-    global _bulk_encoder
-    if _bulk_encoder is None:
-        from kenning.embed.encode import SentenceTransformerEncoder
-
-        _bulk_encoder = SentenceTransformerEncoder()
-    return _bulk_encoder
-
-
-def _progress() -> Progress | None:
-    if not sys.stderr.isatty():
+def embedding_text(event: StoredEvent, brief_code: bool) -> str | None:
+    """What is embedded for an event: its search document's body, or None."""
+    doc = document(event)
+    if doc is None:
         return None
-    from kenning.cli.progress import BarProgress
+    text = doc.body
+    if brief_code and doc.kind == "code":
+        d = event.data
+        parts = [doc.title, d.get("signature"), d.get("docstring")]
+        text = "\n".join(str(p).strip() for p in parts if p and str(p).strip())
+    return text if text.strip() else None
 
-    return BarProgress()
+
+def _known_model(name: str) -> str | None:
+    from kenning.embed.models import MODELS
+
+    return None if name in MODELS else f"unknown model; choose from {', '.join(MODELS)}"
+
+
+@dataclass(frozen=True)
+class EmbeddingsParams(Params):
+    model: str = param("minilm", "minilm (all-MiniLM-L6-v2, 256 tokens), minilm-128, "
+                       "minilm-64, minilm-brief (code: name, signature, doc comment), "
+                       "static (distilled from MiniLM, ~100x faster)", check=_known_model)
+
+
+def _model(params: EmbeddingsParams) -> EmbeddingModel:
+    from kenning.embed.models import embedding_model
+
+    return embedding_model(params.model)
 
 
 class EmbeddingsMaterializer:
     name = "embeddings"
     version = 1
-    params_type = Params  # none
+    params_type = EmbeddingsParams
     incremental = True
     index_after_rebuild = False
     consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
 
     def __init__(self) -> None:
-        self.stats: dict[str, Any] = {"embedded": 0, "cached": 0, "seconds": 0.0}
+        self._pending: dict[str, str] = {}  # event_id -> text to embed, until finish()
 
     def tables(self) -> tuple[str, ...]:
         return ("embeddings",)
 
-    def create(self, conn: apsw.Connection, params: Params) -> None:
+    def create(self, conn: apsw.Connection, params: EmbeddingsParams) -> None:
         conn.execute(_DDL)
 
-    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent], params: Params) -> None:
-        ids: list[str] = []
-        texts: list[str] = []
+    def add(self, conn: apsw.Connection, events: Sequence[StoredEvent],
+            params: EmbeddingsParams) -> None:
+        brief_code = _model(params).brief_code
         for event in events:
-            doc = document(event)
-            if doc is not None and doc.body.strip():
-                ids.append(event.event_id)
-                texts.append(doc.body)
-        if texts:
-            self._embed(conn, ids, texts)
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('embeddings:last_run', ?)",
-                     (json.dumps(self.stats, sort_keys=True),))
+            text = embedding_text(event, brief_code)
+            if text is not None:
+                self._pending[event.event_id] = text
 
-    def _embed(self, conn: apsw.Connection, ids: list[str], texts: list[str]) -> None:
+    def finish(self, conn: apsw.Connection, params: EmbeddingsParams,
+               progress: Progress | None = None) -> dict[str, Any]:
+        """Embed every document added since the last finish; the run's figures."""
         from kenning.embed.cache import VectorCache
         from kenning.embed.encode import embed_texts
-        from kenning.embed.model import MODEL_ID
 
+        model = _model(params)
+        ids = sorted(self._pending)
+        texts = [self._pending[event_id] for event_id in ids]
+        self._pending.clear()
+        if not texts:
+            return {"model": model.name, "embedded": 0, "cached": 0, "seconds": 0.0}
         cache = VectorCache()
         try:
-            vectors, hashes, stats = embed_texts(texts, cache=cache, encoder_factory=bulk_encoder,
-                                                 progress=_progress())
+            vectors, hashes, stats = embed_texts(
+                texts, cache=cache, model_id=model.model_id,
+                encoder_factory=model.bulk_encoder, progress=progress)
         finally:
             cache.close()
         conn.executemany(
             "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)",
-            [(eid, MODEL_ID, h, vectors[i].astype("<f4").tobytes())
+            [(eid, model.model_id, h, vectors[i].astype("<f4").tobytes())
              for i, (eid, h) in enumerate(zip(ids, hashes, strict=True))])
-        self.stats["embedded"] += stats.embedded
-        self.stats["cached"] += stats.cached
-        self.stats["seconds"] = round(self.stats["seconds"] + stats.seconds, 3)
+        return {"model": model.name, **stats.as_dict()}
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
-               params: Params) -> bool:
+               params: EmbeddingsParams) -> bool:
         conn.executemany("DELETE FROM embeddings WHERE event_id = ?",
                          [(e.event_id,) for e in events])
         return True
-
-
-def last_run_note(db_path: Path) -> str | None:
-    """"embeddings: N texts embedded, M from the cache" for the last run, if any."""
-    from kenning.eventlog import database
-
-    conn = database.connect(db_path, write=False)
-    try:
-        raw = database.get_meta(conn, "embeddings:last_run")
-    finally:
-        conn.close()
-    if not raw:
-        return None
-    stats = json.loads(raw)
-    return (f"embeddings: {stats['embedded']} texts embedded, {stats['cached']} from the cache "
-            f"in {stats['seconds']:.1f}s")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from kenning.eventlog.events import canonical_json
 from kenning.materialize.base import Materializer, Params
 from kenning.materialize.registry import MATERIALIZERS, load
 from kenning.params import to_table
+from kenning.progress import Progress
 from kenning.recipes import Recipe
 
 _STATE_DDL = """
@@ -62,10 +63,12 @@ class RunResult:
     added: int = 0
     removed: int = 0
     seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)  # what its finish() reported
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "action": self.action, "reason": self.reason,
-                "added": self.added, "removed": self.removed, "seconds": round(self.seconds, 3)}
+                "added": self.added, "removed": self.removed, "seconds": round(self.seconds, 3),
+                "details": self.details}
 
 
 def ensure_state_table(conn: apsw.Connection) -> None:
@@ -84,18 +87,18 @@ def params_hash(params: Params) -> str:
 
 
 def materialize(db_path: Path, recipe: Recipe, names: Sequence[str] = (), *,
-                rebuild: bool = False) -> list[RunResult]:
+                rebuild: bool = False, progress: Progress | None = None) -> list[RunResult]:
     """Bring the selected (default: every enabled) materializer up to date, atomically."""
     conn = database.connect(db_path, write=True)
     try:
         with database.write_transaction(conn, db_path):
-            return materialize_in(conn, recipe, names, rebuild=rebuild)
+            return materialize_in(conn, recipe, names, rebuild=rebuild, progress=progress)
     finally:
         conn.close()
 
 
 def materialize_in(conn: apsw.Connection, recipe: Recipe, names: Sequence[str] = (), *,
-                   rebuild: bool = False) -> list[RunResult]:
+                   rebuild: bool = False, progress: Progress | None = None) -> list[RunResult]:
     """The same, inside the caller's write transaction."""
     ensure_state_table(conn)
     selected = _selection(recipe, names)
@@ -112,13 +115,13 @@ def materialize_in(conn: apsw.Connection, recipe: Recipe, names: Sequence[str] =
             continue
         started = time.monotonic()
         m = load(name)
-        outcome = _catch_up(conn, m, params, head, force=rebuild)
+        outcome = _catch_up(conn, m, params, head, force=rebuild, progress=progress)
         if isinstance(outcome, str):
             rebuilds.append((m, params, outcome))
             continue
         outcome.seconds = time.monotonic() - started
         results[name] = outcome
-    for result in _rebuild_together(conn, rebuilds, head):
+    for result in _rebuild_together(conn, rebuilds, head, progress):
         results[result.name] = result
     _prune_journal(conn, recipe)
     return [results[n] for n in MATERIALIZERS if n in results]
@@ -171,7 +174,7 @@ def freshness(conn: apsw.Connection, recipe: Recipe) -> list[Freshness]:
 
 
 def _catch_up(conn: apsw.Connection, m: Materializer, params: Params, head: int, *,
-              force: bool) -> RunResult | str:
+              force: bool, progress: Progress | None = None) -> RunResult | str:
     """Fold the journal since the watermark; or the reason it must be rebuilt instead."""
     state = _state(conn, m.name)
     reason = "--rebuild" if force else _rebuild_reason(conn, m, params, state)
@@ -197,8 +200,18 @@ def _catch_up(conn: apsw.Connection, m: Materializer, params: Params, head: int,
     for chunk in _chunks(events, _BATCH):
         if m.add(conn, chunk, params) is False:
             return "new events it cannot fold in place"
+    details = _finish(conn, m, params, progress)
     _save_state(conn, m, params, head)
-    return RunResult(m.name, "caught up", added=len(events), removed=len(removed))
+    return RunResult(m.name, "caught up", added=len(events), removed=len(removed),
+                     details=details)
+
+
+def _finish(conn: apsw.Connection, m: Materializer, params: Params,
+            progress: Progress | None) -> dict[str, Any]:
+    """The optional hook a materializer runs once after its last add() of a run (the
+    embeddings embed everything then, so their progress knows the total); its figures."""
+    finish = getattr(m, "finish", None)
+    return dict(finish(conn, params, progress)) if callable(finish) else {}
 
 
 def _rebuild_reason(conn: apsw.Connection, m: Materializer, params: Params,
@@ -216,7 +229,7 @@ def _rebuild_reason(conn: apsw.Connection, m: Materializer, params: Params,
 
 
 def _rebuild_together(conn: apsw.Connection, rebuilds: list[tuple[Materializer, Params, str]],
-                      head: int) -> list[RunResult]:
+                      head: int, progress: Progress | None = None) -> list[RunResult]:
     """Rebuild several materializers in one pass over the log (decoded once, shared)."""
     if not rebuilds:
         return []
@@ -239,6 +252,10 @@ def _rebuild_together(conn: apsw.Connection, rebuilds: list[tuple[Materializer, 
                 m.add(conn, mine, params)
                 result.seconds += time.monotonic() - started
                 result.added += len(mine)
+    for (m, params, _), result in zip(rebuilds, results, strict=True):
+        started = time.monotonic()
+        result.details = _finish(conn, m, params, progress)
+        result.seconds += time.monotonic() - started
     for indexes, result in zip(deferred, results, strict=True):
         started = time.monotonic()
         for sql in indexes:

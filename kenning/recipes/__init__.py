@@ -125,39 +125,11 @@ def recipe_file(root: Path) -> Path | None:
 
 def commented_default_recipe() -> str:
     """The default recipe as a recipe file that changes nothing (what `kenning init`
-    writes): every key with its default value, commented out as `#key = value` under
-    its `[table]` line, each below the explanation the packaged default gives it."""
-    line_of = re.compile(r'^(?P<code>(?:[^#"]|"(?:[^"\\]|\\.)*")*?)\s*(?:#\s?(?P<note>.*))?$')
-
-    def dotted(code: str, table: str) -> tuple[str, str]:
-        """(the table this line is in, the dotted name of what it sets)"""
-        if code.startswith("["):
-            return code.strip("[] "), code.strip("[] ")
-        return table, f"{table}.{code.split('=', 1)[0].strip()}"
-
-    notes: dict[str, list[str]] = {}  # dotted name -> its explanation's lines
-    pending: list[str]
-    # the explanations are the packaged default's comments, where its text is at hand
-    packaged = resources.files("kenning.recipes").joinpath("default.toml")
-    if packaged.is_file():
-        table, pending = "", []
-        for raw in packaged.read_text("utf-8").splitlines():
-            match = line_of.match(raw.strip())
-            code, note = (match["code"], match["note"]) if match else ("", None)
-            if not code:  # a comment line explains what follows; a blank line ends it
-                pending = [*pending, f"# {note}"] if note is not None else []
-                continue
-            table, name = dotted(code, table)
-            notes[name] = [*pending, *([f"# {note}"] if note else [])]
-            pending = []
-    lines: list[str] = []
-    table = ""
+    writes): every key with its default value and explanation, commented out as
+    `#key = value` under its `#[table]` line."""
+    lines = []
     for line in default_recipe().to_toml().splitlines():
-        if not line.strip() or line.startswith("#"):
-            lines.append(line)
-            continue
-        table, name = dotted(line, table)
-        lines.extend([*notes.get(name, []), f"#{line}"])
+        lines.append(f"#{line}" if line.strip() and not line.startswith("#") else line)
     return "\n".join(lines) + "\n"
 
 

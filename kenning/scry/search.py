@@ -118,9 +118,11 @@ class Searcher:
         return self._semantic
 
     def encode(self, text: str) -> Any:
+        """The query's vector, by the model that made the stored vectors."""
         from kenning.embed.encode import query_encoder  # numpy + tokenizers, never torch
 
-        return query_encoder().encode([text])[0]
+        row = self.conn.execute("SELECT model FROM embeddings LIMIT 1").fetchone()
+        return query_encoder(str(row[0])).encode([text])[0]
 
     def _event_ids(self, arms: dict[str, list[tuple[int, float]]]) -> dict[int, str]:
         """The event id of every candidate: fusion's tie-break, stable across builds."""

@@ -1,0 +1,92 @@
+"""The embedding models a recipe can choose (`[materialize.embeddings] model = ...`).
+
+Each is a point between speed and quality, all from the one packaged MiniLM:
+- `minilm`: exact all-MiniLM-L6-v2 over 256 tokens (onnxruntime in bulk, the numpy
+  encoder for a query);
+- `minilm-128`, `minilm-64`: the same model over a shorter window (less work per text);
+- `minilm-brief`: code symbols embed their name, signature and doc comment only,
+  not the body excerpt;
+- `static`: the static model distilled from MiniLM (`static.py`), for documents and
+  queries alike.
+`model_id` names the vectors a point makes: it keys the vector cache (with the text's
+hash) and is stored with every row of `embeddings`, so a query is encoded by the
+model that made the documents' vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kenning.errors import KenningError
+
+if TYPE_CHECKING:
+    from kenning.embed.encode import Encoder
+
+DEFAULT_MODEL = "minilm"
+# here, not in static.py, so that naming a model (recipe checks) never loads numpy
+STATIC_DISTILL_VERSION = 1  # bump when the distillation changes the table
+STATIC_MAX_TOKENS = 512  # a static model has no window; this only bounds the work per text
+_bulk_encoders: dict[str, Encoder] = {}
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    name: str  # the recipe's value
+    model_id: str  # the vectors' identity: cache key and `embeddings.model`
+    static: bool = False
+    max_tokens: int = 256
+    brief_code: bool = False  # code symbols: name, signature and doc comment only
+
+    def bulk_encoder(self) -> Encoder:
+        """The encoder for many texts, loaded once per process."""
+        if self.name not in _bulk_encoders:
+            if self.static:
+                from kenning.embed.static import StaticEncoder
+
+                _bulk_encoders[self.name] = StaticEncoder()
+            else:
+                from kenning.embed.onnx_encoder import OnnxEncoder
+
+                _bulk_encoders[self.name] = OnnxEncoder(max_tokens=self.max_tokens)
+        return _bulk_encoders[self.name]
+
+    def query_encoder(self) -> Encoder:
+        if self.static:
+            return self.bulk_encoder()
+        from kenning.embed.numpy_encoder import NumpyEncoder  # starts in 0.1 s
+
+        return NumpyEncoder(max_tokens=self.max_tokens)
+
+
+def _minilm(name: str, max_tokens: int = 256, brief_code: bool = False) -> EmbeddingModel:
+    return EmbeddingModel(name, f"all-MiniLM-L6-v2@{max_tokens}", max_tokens=max_tokens,
+                          brief_code=brief_code)
+
+
+MODELS: dict[str, EmbeddingModel] = {m.name: m for m in (
+    _minilm("minilm"),
+    _minilm("minilm-128", 128),
+    _minilm("minilm-64", 64),
+    _minilm("minilm-brief", brief_code=True),
+    EmbeddingModel("static", f"all-MiniLM-L6-v2-static{STATIC_DISTILL_VERSION}", static=True,
+                   max_tokens=STATIC_MAX_TOKENS),
+)}
+
+
+def embedding_model(name: str) -> EmbeddingModel:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise KenningError(f"unknown embedding model {name!r} (recipe key "
+                           f"materialize.embeddings.model); choose from "
+                           f"{', '.join(MODELS)}") from None
+
+
+def model_for_vectors(model_id: str) -> EmbeddingModel:
+    """The model that made vectors with this id (for encoding a query the same way)."""
+    for m in MODELS.values():
+        if m.model_id == model_id:
+            return m
+    raise KenningError(f"the embeddings were made by {model_id!r}, which this kenning does "
+                       "not know; run `kenning materialize embeddings --rebuild`")

@@ -1,0 +1,135 @@
+"""The bulk MiniLM encoder: onnxruntime on a graph built from the packaged weights.
+
+The graph (`onnx_graph.py`) is built once per machine into the user cache,
+named by the graph version and the SHA-256 of the weights, and written
+atomically (a temporary file, then a rename), so concurrent first runs are
+safe and a new model package or graph version simply builds a new file.
+Texts are tokenized as sentence-transformers does (truncation at the token
+window, no fixed padding), sorted by token count and run in batches padded
+only to their longest member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kenning.embed.cache import user_cache_dir
+from kenning.embed.model import DIMENSIONS, MAX_TOKENS, MODEL_NAME, model_path
+from kenning.embed.onnx_graph import GRAPH_VERSION, build_model_bytes
+
+BATCH_SIZE = 32
+
+
+def weights_digest(weights: Path) -> str:
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def onnx_model_file(weights_dir: Path | None = None, cache_dir: Path | None = None) -> Path:
+    """The ONNX file for the installed weights, built first if this machine lacks it."""
+    weights_dir = weights_dir or model_path()
+    weights = weights_dir / "model.safetensors"
+    folder = (cache_dir or user_cache_dir()) / "models"
+    target = folder / f"{MODEL_NAME}-g{GRAPH_VERSION}-{weights_digest(weights)[:16]}.onnx"
+    if target.is_file():
+        return target
+    from kenning.embed.numpy_encoder import read_safetensors
+
+    data = build_model_bytes(read_safetensors(weights))
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=target.name, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def tokenizer(weights_dir: Path, max_tokens: int) -> Any:
+    """The model's tokenizer as sentence-transformers sets it up. Its tokenizer.json says
+    truncation 128 and fixed padding 128: both would silently change the vectors."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(weights_dir / "tokenizer.json"))
+    tok.enable_truncation(max_tokens)
+    tok.no_padding()
+    return tok
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class OnnxEncoder:
+    """encode(texts) -> float32 (n, 384), unit length, equal to sentence-transformers'.
+
+    One session, one thread per run, and as many runs at once as there are cores:
+    on a shared 2-core machine that beat one run on two threads (whose workers
+    spin while they wait for each other), and a batch's vectors never depend on
+    which thread computed it.
+    """
+
+    def __init__(self, max_tokens: int = MAX_TOKENS, batch_size: int = BATCH_SIZE,
+                 workers: int | None = None, cache_dir: Path | None = None) -> None:
+        import onnxruntime
+
+        weights_dir = model_path()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only
+        self.session = onnxruntime.InferenceSession(
+            str(onnx_model_file(weights_dir, cache_dir)), options,
+            providers=["CPUExecutionProvider"])
+        self.tokenizer = tokenizer(weights_dir, max_tokens)
+        self.batch_size = batch_size
+        self.workers = workers or cores()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        return self.encode_ids(ids)
+
+    def encode_ids(self, ids: Sequence[Sequence[int]],
+                   output: str = "sentence_embedding") -> np.ndarray:
+        """One `output` row per token sequence, in their order."""
+        out = np.zeros((len(ids), DIMENSIONS), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        batches = [order[start:start + self.batch_size]
+                   for start in range(0, len(order), self.batch_size)]
+
+        def run(rows: list[int]) -> None:
+            width = max(len(ids[i]) for i in rows)
+            batch = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                batch[r, :len(ids[i])] = ids[i]
+                mask[r, :len(ids[i])] = 1
+            out[rows] = self.session.run([output], {"input_ids": batch,
+                                                    "attention_mask": mask})[0]
+
+        if self.workers == 1 or len(batches) == 1:
+            for rows in batches:
+                run(rows)
+        else:  # onnxruntime releases the GIL while it runs
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(self.workers) as pool:
+                list(pool.map(run, batches))
+        return out

@@ -107,10 +107,10 @@ def test_malformed_files_warn_once_each_and_never_stop_the_scrape(tmp_path: Path
         f"{S}/binary.md": b"\x00\x01\x02# Session: b\n## Key Decisions\n- bin\n\n\xff\xfe\n",
         f"{S}/huge.md": "# Session: huge\n## Work Completed\n" + ("- " + "word " * 200 + "\n")
         * 5_000,  # 5 MB
-        f"{S}/empty-heading.md": "# Session: e\n## Key Decisions\n\n## Goals\n- [ ] g\n",
         f"{S}/fence.md": "# Session: f\n## Key Decisions\n- d\n```\n## Patterns Observed\n- p\n",
     }
-    good = {f"{S}/good.md": "# Session: g\n## Key Decisions\n- fine\n"}
+    good = {f"{S}/good.md": "# Session: g\n## Key Decisions\n- fine\n",
+            f"{S}/empty-heading.md": "# Session: e\n## Key Decisions\n\n## Goals\n- [ ] g\n"}
     r.commit("notes", "2024-01-01T10:00:00+00:00", {**bad, **good})
     db = tmp_path / "k.db"
     result = run(r.path, db)
@@ -125,7 +125,7 @@ def test_malformed_files_warn_once_each_and_never_stop_the_scrape(tmp_path: Path
     assert not [d for t, *_, d in events if t == "session.pattern"]  # hidden in the fence
     statuses = dict(database.connect(db, write=False).execute(
         "SELECT unit, status FROM scrape_units WHERE scraper = 'sessions'").fetchall())
-    assert statuses == {**{p: "partial" for p in bad}, f"{S}/good.md": "ok"}
+    assert statuses == {**{p: "partial" for p in bad}, **{p: "ok" for p in good}}
 
 
 # -- edits, deletions, links: incremental = full ---------------------------------

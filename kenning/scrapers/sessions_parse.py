@@ -348,7 +348,6 @@ class _Walker:
         self.mode = "preamble"  # preamble, body, goals, classification
         self.block: int | None = None
         self.seen_h2 = False
-        self.empty_label: tuple[int, str] | None = None  # a labelled part with no items yet
 
     def walk(self, tokens: list[Token]) -> None:
         i, n = 0, len(tokens)
@@ -367,7 +366,6 @@ class _Walker:
                 i += 1
             else:
                 i += 1  # code blocks, html, rules, quotes' wrappers: nothing to read
-        self._close_part()
 
     # headings
 
@@ -375,7 +373,6 @@ class _Walker:
         text = text.strip().strip("#").strip()
         timed = _TIMED.match(text) if level >= 2 else None
         if timed and int(timed.group(1)) < 24 and int(timed.group(2)) < 60:
-            self._close_part()
             index = len(self.s.blocks)
             title = timed.group(3).strip()
             self.s.blocks.append(Block(index, int(timed.group(1)) * 60 + int(timed.group(2)),
@@ -389,7 +386,6 @@ class _Walker:
             if title:
                 self.s.fields["title"] = title
             return
-        self._close_part()
         name = _COUNT_SUFFIX.sub("", text).strip()
         low = name.lower()
         if level <= 2:
@@ -406,14 +402,6 @@ class _Walker:
             self.mode = "body"
             self.kind = kind_of(name) or (self.kind if level > 2 and self.block is not None
                                           else "note")
-            if kind_of(name):
-                self.empty_label = (line, name)
-
-    def _close_part(self) -> None:
-        if self.empty_label is not None:
-            line, name = self.empty_label
-            self.s.problems.append((line, f"{name!r} has no items"))
-            self.empty_label = None
 
     # paragraphs
 
@@ -426,7 +414,6 @@ class _Walker:
         label = _LABEL.match(content)
         if label and (label.group(2) or label.group(3)):
             name = label.group(1).strip()
-            self._close_part()
             self.section = name
             self.kind = kind_of(name) or self.kind or "note"
             if self.mode in ("preamble", "goals", "classification"):
@@ -434,11 +421,8 @@ class _Walker:
             rest = label.group(4).strip()
             if rest:
                 self._item(rest, line)
-            elif kind_of(name):
-                self.empty_label = (line, name)
             return
         if _PLACEHOLDER.match(content.strip()):
-            self.empty_label = None
             return
         self._item(content.strip(), line)
 
@@ -551,7 +535,6 @@ class _Walker:
     def _item(self, text: str, line: int, completed: bool | None = None) -> None:
         if not text:
             return
-        self.empty_label = None
         if self.mode == "classification":
             for raw in text.split("\n"):
                 key, sep, value = raw.lstrip("-*+ ").partition(":")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from kenning.api.handle import Kenning
+    from kenning.progress import Notice
 
 DbOption = typer.Option(
     None, "--db", metavar="PATH",
@@ -22,6 +24,11 @@ RepoOption = typer.Option(
     Path("."), "--repo", metavar="DIR", help="The repository (any directory inside it)."
 )
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of text.")
+QuietOption = typer.Option(False, "--quiet", "-q",
+                           help="Print nothing but errors: no progress, warnings or summary.")
+VerboseOption = typer.Option(False, "--verbose", "-v",
+                             help="Print every warning, not only the first few of each kind.")
+SHOWN_PER_KIND = 3  # warnings of one kind shown without --verbose
 
 out = Console(highlight=False, soft_wrap=True)
 # soft_wrap: a warning that names file:line is never cut onto a second line
@@ -55,6 +62,25 @@ def note_line(message: str) -> None:
 
 def warn(message: str) -> None:
     err.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+
+
+def warn_grouped(notices: Sequence[Notice], *, verbose: bool) -> None:
+    """Warnings grouped by kind: each kind's count and its first few locations (all of
+    them with --verbose)."""
+    by_kind: dict[str, list[Notice]] = {}
+    for notice in notices:
+        by_kind.setdefault(notice.kind, []).append(notice)
+    for kind, group in by_kind.items():
+        shown = group if verbose else group[:SHOWN_PER_KIND]
+        if len(group) > 1:
+            more = "" if len(shown) == len(group) else " (--verbose shows all)"
+            warn(f"{len(group)} {kind} warnings{more}:")
+            for notice in shown:
+                err.print(f"  {notice}", markup=False, highlight=False)
+            if len(shown) < len(group):
+                err.print(f"  ... and {len(group) - len(shown)} more", markup=False)
+        else:
+            warn(str(group[0]))
 
 
 def embeddings_note(details: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ import typer
 from kenning.cli.common import (
     DbOption,
     JsonOption,
+    QuietOption,
     RepoOption,
     embeddings_note,
     open_handle,
@@ -24,6 +25,7 @@ def materialize_command(
     ),
     rebuild: bool = typer.Option(False, "--rebuild",
                                  help="Rebuild from the whole eventlog instead of catching up."),
+    quiet: bool = QuietOption,
     db: Path = DbOption,
     repo: Path = RepoOption,
     as_json: bool = JsonOption,
@@ -39,13 +41,19 @@ def materialize_command(
 
       kenning materialize fts --rebuild   # rebuild the full-text index from the log
     """
-    from kenning.cli.progress import BarProgress
+    from kenning.cli.progress import progress_for
 
-    with open_handle(repo, db) as k:
-        results = k.materialize(names or (), rebuild=rebuild, progress=BarProgress())
-        source = k.recipe.source
+    progress = progress_for(quiet or as_json)
+    try:
+        with open_handle(repo, db) as k:
+            results = k.materialize(names or (), rebuild=rebuild, progress=progress)
+            source = k.recipe.source
+    finally:
+        progress.close()
     if as_json:
         print_json({"recipe": source, "materializers": [r.as_dict() for r in results]})
+        return
+    if quiet:
         return
     from kenning.cli.scrape import describe_run
 

@@ -11,12 +11,14 @@ import typer
 from kenning.cli.common import (
     DbOption,
     JsonOption,
+    QuietOption,
     RepoOption,
+    VerboseOption,
     embeddings_note,
     open_handle,
     out,
     print_json,
-    warn,
+    warn_grouped,
 )
 
 if TYPE_CHECKING:
@@ -58,6 +60,8 @@ def scrape_command(
         help="Processes that read a long git history, parse code and parse notes "
         "(the result does not depend on it).",
     ),
+    quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
     db: Path = DbOption,
     repo: Path = RepoOption,
     as_json: bool = JsonOption,
@@ -76,25 +80,31 @@ def scrape_command(
       kenning scrape --until 2024-06-30   # the project as of that day, in .kenning/past/
       kenning scry --until 2024-06-30 "why did we drop the cache"   # ... and asked
     """
-    from kenning.cli.progress import BarProgress
+    from kenning.cli.progress import progress_for
 
     started = time.monotonic()
-    with open_handle(repo, db, until=until) as k:
-        report = k.scrape(scrapers=scrapers or (), full=full,
-                          session_paths=sessions or (), worktree=worktree,
-                          materialize=not no_materialize, embed=not no_embed,
-                          workers=workers, progress=BarProgress())
-        counts = k.status().counts if not report.scrape.unchanged else {}
-        path = k.db_path
+    progress = progress_for(quiet or as_json)
+    try:
+        with open_handle(repo, db, until=until) as k:
+            report = k.scrape(scrapers=scrapers or (), full=full,
+                              session_paths=sessions or (), worktree=worktree,
+                              materialize=not no_materialize, embed=not no_embed,
+                              workers=workers, progress=progress)
+            counts = k.status().counts if not report.scrape.unchanged else {}
+            path = k.db_path
+    finally:
+        progress.close()
     result = report.scrape
     seconds = time.monotonic() - started
-    for notice in result.warnings:
-        warn(str(notice))
+    if not quiet:
+        warn_grouped(result.warnings, verbose=verbose)
     if as_json:
         print_json({"target": result.target, "cutoff": result.cutoff, "added": result.added,
                     "removed": result.removed, "unchanged": result.unchanged,
                     "seconds": round(seconds, 3), "warnings": [str(w) for w in result.warnings],
                     "materialized": [r.as_dict() for r in report.materialized]})
+        return
+    if quiet:
         return
     if result.target is None:
         out.print(f"{path}: empty eventlog")

@@ -74,6 +74,13 @@ def batches(conn: apsw.Connection, types: Sequence[str] = (), *, since: str | No
         yield [StoredEvent.from_row(r[1:]) for r in rows]
 
 
+def count(conn: apsw.Connection, types: Sequence[str] = ()) -> int:
+    """How many events have a type starting with one of `types` (all when empty)."""
+    where, args = type_filter(types)
+    row = conn.execute(f"SELECT count(*) FROM eventlog WHERE {where}", args).fetchone()
+    return int(row[0]) if row else 0  # type: ignore[arg-type]
+
+
 def events(conn: apsw.Connection, types: Sequence[str] = (), *, since: str | None = None,
            until: str | None = None) -> Iterator[StoredEvent]:
     """The same as `batches`, one event at a time."""

@@ -35,7 +35,7 @@ from kenning.eventlog.events import canonical_json
 from kenning.materialize.base import Materializer, Params
 from kenning.materialize.registry import MATERIALIZERS, load
 from kenning.params import to_table
-from kenning.progress import Progress
+from kenning.progress import Progress, Silent
 from kenning.recipes import Recipe
 
 _STATE_DDL = """
@@ -197,9 +197,15 @@ def _catch_up(conn: apsw.Connection, m: Materializer, params: Params, head: int,
         return "the journal and the eventlog disagree"
     if removed and m.remove(conn, removed, params) is False:
         return "a removal it cannot fold"  # its tables are dropped before the rebuild
-    for chunk in _chunks(events, _BATCH):
-        if m.add(conn, chunk, params) is False:
-            return "new events it cannot fold in place"
+    progress = progress or Silent()
+    progress.start(m.name, len(events))
+    try:
+        for chunk in _chunks(events, _BATCH):
+            if m.add(conn, chunk, params) is False:
+                return "new events it cannot fold in place"
+            progress.advance(len(chunk))
+    finally:
+        progress.finish()
     details = _finish(conn, m, params, progress)
     _save_state(conn, m, params, head)
     return RunResult(m.name, "caught up", added=len(events), removed=len(removed),
@@ -243,15 +249,21 @@ def _rebuild_together(conn: apsw.Connection, rebuilds: list[tuple[Materializer, 
     deferred = [_take_indexes(conn, m.tables()) if m.index_after_rebuild else []
                 for m, _, _ in rebuilds]
     consumes = sorted({p for m, _, _ in rebuilds for p in m.consumes})
-    for chunk in reader.batches(conn, consumes):
-        for (m, params, _), result in zip(rebuilds, results, strict=True):
-            prefixes = tuple(m.consumes)
-            mine = [e for e in chunk if e.event_type.startswith(prefixes)]
-            if mine:
-                started = time.monotonic()
-                m.add(conn, mine, params)
-                result.seconds += time.monotonic() - started
-                result.added += len(mine)
+    progress = progress or Silent()
+    progress.start(" ".join(m.name for m, _, _ in rebuilds), reader.count(conn, consumes))
+    try:
+        for chunk in reader.batches(conn, consumes):
+            for (m, params, _), result in zip(rebuilds, results, strict=True):
+                prefixes = tuple(m.consumes)
+                mine = [e for e in chunk if e.event_type.startswith(prefixes)]
+                if mine:
+                    started = time.monotonic()
+                    m.add(conn, mine, params)
+                    result.seconds += time.monotonic() - started
+                    result.added += len(mine)
+            progress.advance(len(chunk))
+    finally:
+        progress.finish()
     for (m, params, _), result in zip(rebuilds, results, strict=True):
         started = time.monotonic()
         result.details = _finish(conn, m, params, progress)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
 
 from fixtures import history
 
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
     from kenning.repository.gitrepo import GitRepo
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests search the same examples on every run, so a red CI run is a real
+# regression that reruns red, never a new random find; HYPOTHESIS_PROFILE=explore
+# searches afresh.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

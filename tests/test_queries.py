@@ -110,14 +110,14 @@ def test_collaboration(conn: apsw.Connection) -> None:
 def test_cli(db: Path, tmp_path: Path, kenning) -> None:  # type: ignore[no-untyped-def]
     proc = kenning("query", "collaboration", "--json", "--db", str(db), "--limit", "2",
                    cwd=tmp_path)
-    pairs = json.loads(proc.stdout)
+    pairs = json.loads(proc.stdout)["pairs"]
     assert [p["shared_files"] for p in pairs] == [5, 2]
     proc = kenning("query", "decision-impact", "--db", str(db), cwd=tmp_path)
     assert "Use `d.py` for data loading  [d.py]" in proc.stdout
     assert "C13" in proc.stdout
     proc = kenning("query", "decisions-context", "--json", "--db", str(db), "--limit", "1",
                    cwd=tmp_path)
-    (decision,) = json.loads(proc.stdout)
+    (decision,) = json.loads(proc.stdout)["decisions"]
     assert decision["text"] == KEEP and len(decision["commits"]) == 5
     missing = kenning("query", "collaboration", "--db", str(tmp_path / "none.db"),
                       cwd=tmp_path, check=False)

@@ -225,7 +225,7 @@ def test_hostile_front_matter_warns_and_the_scrape_goes_on(tmp_path: Path,
     proc = kenning("scrape", "sessions", "--no-materialize", "--json", "--workers", "2",
                    cwd=r.path)
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
-    warnings = json.loads(proc.stdout)["warnings"]
+    warnings = [f"{w['where']}: {w['message']}" for w in json.loads(proc.stdout)["warnings"]]
     assert sorted(w.split(":")[0] for w in warnings) == sorted(f"{S}/{k}" for k in HOSTILE)
     assert f"{S}/bad-date.md:2: " in "\n".join(warnings)
     assert f"{S}/bad-time.md:3: " in "\n".join(warnings)

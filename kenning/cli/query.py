@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from kenning.cli.common import DbOption, JsonOption, RepoOption, open_handle, out, print_json
+from kenning.cli.common import DbOption, JsonOption, RepoOption, err, open_handle, out, print_json
 from kenning.cli.helptext import Command
 
 query_app = typer.Typer(
@@ -19,6 +19,12 @@ query_app = typer.Typer(
 
 LimitOption = typer.Option(None, "--limit", min=0, metavar="N",
                            help="Show at most N results. Default: all.")
+
+
+def nothing(message: str) -> None:
+    """Like grep: nothing found is said on stderr, with exit 1."""
+    err.print(message, markup=False, highlight=False)
+    raise typer.Exit(1)
 
 
 def _run(db: Path | None, repo: Path, ask: Callable[[Any], list[Any]]) -> list[Any]:
@@ -40,8 +46,11 @@ def decisions_context_command(
     """
     results = _run(db, repo, lambda k: k.query("decisions-context", days=days, limit=limit))
     if as_json:
-        print_json(results)
+        print_json({"decisions": results})
         return
+    if not results:
+        nothing("no session decisions in this database (notes are read from the recipe's "
+                "session_paths, default layer/sessions)")
     for d in results:
         out.print(f"{d['time']}  {d['session']}  {d['text']}", markup=False)
         for c in d["commits"]:
@@ -62,8 +71,10 @@ def collaboration_command(
     """
     results = _run(db, repo, lambda k: k.query("collaboration", limit=limit))
     if as_json:
-        print_json(results)
+        print_json({"pairs": results})
         return
+    if not results:
+        nothing("no two authors changed the same file")
     for p in results:
         out.print(f"{p['shared_files']:>5} files  {p['author_name']} <{p['author']}> "
                   f"({p['author_commits']} commits)  +  {p['other_name']} <{p['other']}> "
@@ -84,8 +95,10 @@ def decision_impact_command(
     """
     results = _run(db, repo, lambda k: k.query("decision-impact", days=days, limit=limit))
     if as_json:
-        print_json(results)
+        print_json({"decisions": results})
         return
+    if not results:
+        nothing("no session decision names a file the history knows")
     for d in results:
         out.print(f"{d['time']}  {d['text']}  [{', '.join(d['files'])}]", markup=False)
         for c in d["commits"]:
@@ -112,12 +125,12 @@ def definitions_command(
     """
     results = _run(db, repo, lambda k: k.definitions(name, path=path, limit=limit))
     if as_json:
-        print_json([d.as_json() for d in results])
+        print_json({"name": name, "definitions": [d.as_json() for d in results]})
         return
     for d in results:
         out.print(f"{d.path}:{d.line}  {d.kind}  {d.qualified_name}", markup=False)
     if not results:
-        out.print(f"no definition of {name}", markup=False)
+        nothing(f"no definition of {name!r}" + (f" in {path}" if path else ""))
 
 
 @query_app.command("callers", cls=Command)
@@ -135,9 +148,9 @@ def callers_command(
     """
     results = _run(db, repo, lambda k: k.callers(name, path=path, limit=limit))
     if as_json:
-        print_json([c.as_json() for c in results])
+        print_json({"name": name, "calls": [c.as_json() for c in results]})
         return
     for c in results:
         out.print(f"{c.path}:{c.line}  {c.caller}  ->  {c.callee}", markup=False)
     if not results:
-        out.print(f"no calls of {name}", markup=False)
+        nothing(f"no calls of {name!r}" + (f" in {path}" if path else ""))

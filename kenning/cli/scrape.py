@@ -101,7 +101,9 @@ def scrape_command(
     if as_json:
         print_json({"target": result.target, "cutoff": result.cutoff, "added": result.added,
                     "removed": result.removed, "unchanged": result.unchanged,
-                    "seconds": round(seconds, 3), "warnings": [str(w) for w in result.warnings],
+                    "seconds": round(seconds, 3),
+                    "warnings": [{"kind": w.kind, "where": w.where, "message": w.message}
+                                 for w in result.warnings],
                     "materialized": [r.as_dict() for r in report.materialized]})
         return
     if quiet:

@@ -132,12 +132,13 @@ def test_query_definitions_and_callers_from_the_shell(tmp_path: Path, kenning) -
     assert unbuilt.returncode != 0 and "kenning materialize views" in unbuilt.stderr
     assert len(unbuilt.stderr.strip().splitlines()) == 1
     kenning("scrape", "--no-embed", cwd=repo)
-    calls = json.loads(kenning("query", "callers", "helper", "--json", cwd=repo).stdout)
+    calls = json.loads(kenning("query", "callers", "helper", "--json", cwd=repo).stdout)["calls"]
     assert [(c["path"], c["line"], c["caller"]) for c in calls] == [
         ("tool.py", 7, "Tool.run"), ("tool.py", 10, "Tool.helper2")]
     shown = kenning("query", "definitions", "Tool.run", cwd=repo).stdout
     assert shown.strip() == "tool.py:6  method  Tool.run"
-    assert "no calls of nothing" in kenning("query", "callers", "nothing", cwd=repo).stdout
+    assert "no calls of 'nothing'" in kenning("query", "callers", "nothing", cwd=repo,
+                                              check=False).stderr
 
 
 @pytest.mark.parametrize(("callee", "name"), [

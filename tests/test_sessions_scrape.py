@@ -96,6 +96,19 @@ def test_session_paths_option(session_repo: RepoBuilder, tmp_path: Path) -> None
     assert {sf for *_, sf, _ in session_events(db)} == {"docs/notes.md"}
 
 
+def test_a_changed_session_option_rereads_only_the_sessions_once(
+        session_repo: RepoBuilder, tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    run(session_repo.path, db, scrapers=())
+    other = ScrapeOptions(session_paths=("docs",))
+    changed = run(session_repo.path, db, scrapers=(), options=other)
+    assert changed.per_scraper["git"] == (0, 0) and changed.per_scraper["code"] == (0, 0)
+    assert changed.per_scraper["sessions"][0] == 1  # docs/notes.md, the others go
+    assert run(session_repo.path, db, scrapers=(), options=other).unchanged  # once
+    assert digest_of(db) == full_digest(session_repo.path, tmp_path, scrapers=(),
+                                        options=other)
+
+
 # -- malformed files -------------------------------------------------------------
 
 

@@ -230,7 +230,7 @@ def _rebuild_reason(conn: apsw.Connection, m: Materializer, params: Params,
     if phash != params_hash(params):
         return "recipe parameters changed"
     if epoch != _epoch(conn):
-        return "the eventlog was rebuilt (--full)"
+        return "the eventlog was rebuilt from nothing (--full or a new --until)"
     return ""
 
 

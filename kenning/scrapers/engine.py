@@ -8,10 +8,13 @@ does nothing at all.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import apsw
 
@@ -26,7 +29,7 @@ from kenning.repository.gitrepo import GitRepo
 from kenning.repository.timespec import Until, resolve_until
 from kenning.scrapers import SCRAPERS, load
 from kenning.scrapers.base import History, ScrapeContext, ScrapeOptions
-from kenning.scrapers.versions import VERSIONS
+from kenning.scrapers.versions import OPTIONS, VERSIONS
 
 
 @dataclass
@@ -77,7 +80,9 @@ def scrape(
         with database.write_transaction(conn, db_path):
             database.ensure_schema(conn)
             inputs = scrape_inputs(options, result.cutoff)
-            if full or state.read(conn).inputs != inputs:
+            # a new cutoff or encoding changes every event: start over (a changed scrape
+            # option re-reads only its scrapers, through their fingerprints)
+            if full or _whole_log(state.read(conn).inputs) != _whole_log(inputs):
                 eventstore.clear(conn)
                 state.new_epoch(conn)
             stored = state.read(conn)
@@ -89,7 +94,7 @@ def scrape(
             here = f"{result.target or ''}:{repo.refs_fingerprint()}"
             if may_lack:
                 here += f":{repo.objects_fingerprint()}"
-            position = {n: f"{here}:v{VERSIONS[n]}" for n in names}
+            position = {n: f"{here}:{scraper_version(n, options)}" for n in names}
             if not options.worktree and all(stored.positions.get(n) == position[n]
                                             for n in names):
                 result.unchanged = True
@@ -133,6 +138,22 @@ def scrape_inputs(options: ScrapeOptions, cutoff: str | None) -> str:
                            "format": FORMAT_VERSION})
 
 
+def _whole_log(inputs: str | None) -> tuple[Any, ...]:
+    """The inputs every event depends on: the --until cutoff and the encoding format."""
+    value = json.loads(inputs) if inputs else {}
+    return (value.get("cutoff"), value.get("format"))
+
+
+def scraper_version(name: str, options: ScrapeOptions) -> str:
+    """What a scraper's units depend on besides their own inputs: its version and the
+    options it reads."""
+    values = {k: getattr(options, k) for k in OPTIONS[name]}
+    if not values:
+        return f"v{VERSIONS[name]}"
+    digest = hashlib.sha256(canonical_json(values).encode()).hexdigest()[:12]
+    return f"v{VERSIONS[name]}:{digest}"
+
+
 def _selection(scrapers: Sequence[str]) -> list[str]:
     unknown = [s for s in scrapers if s not in SCRAPERS]
     if unknown:
@@ -149,7 +170,8 @@ def _run_scraper(
     name: str, ctx: ScrapeContext, store: EventStore, progress: Progress
 ) -> tuple[int, int]:
     scraper = load(name)
-    version = f"v{VERSIONS[name]}|"  # units an older scraper wrote are read again
+    # units an older scraper, or one with other options, wrote are read again
+    version = scraper_version(name, ctx.options) + "|"
     desired = {u: version + fp for u, fp in scraper.units(ctx).items()} if ctx.target else {}
     stored = store.stored_units(name)
     gone = sorted(u for u, fp in stored.items() if desired.get(u) != fp)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,11 +84,13 @@ def repo(scraped: Path, tmp_path: Path) -> Path:
 Session = Callable[[ClientSession], Awaitable[None]]
 
 
-def talk(repo: Path, scenario: Session, *args: str) -> None:
-    """Start `python -m kenning mcp` in `repo` and run `scenario` against it."""
+def talk(repo: Path, scenario: Session, *args: str,
+         command: tuple[str, ...] = (sys.executable, "-m", "kenning", "mcp"),
+         env: dict[str, str] | None = None) -> None:
+    """Start `python -m kenning mcp ARGS` in `repo` and run `scenario` against it."""
     env = {"PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    params = StdioServerParameters(command=sys.executable, args=["-m", "kenning", "mcp", *args],
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
+    params = StdioServerParameters(command=command[0], args=[*command[1:], *args],
                                    cwd=str(repo), env=env)
 
     async def run() -> None:
@@ -110,7 +113,17 @@ async def error(session: ClientSession, tool: str, **arguments: Any) -> str:
     return result.content[0].text  # type: ignore[union-attr]
 
 
-def test_tools_answer_about_the_fixture_repository(scraped: Path) -> None:
+def readme_server_config(repo: Path) -> tuple[str, ...]:
+    """The command the README's JSON configuration starts, for `repo`."""
+    text = (ROOT / "README.md").read_text("utf-8")
+    (block,) = [b for b in re.findall(r"```json\n(.*?)```", text, flags=re.S) if "mcp" in b]
+    server = json.loads(block)["mcpServers"]["kenning"]
+    assert server["command"] == "kenning"  # the console script, beside this Python
+    args = [str(repo) if a == "/path/to/repo" else a for a in server["args"]]
+    return (str(Path(sys.executable).parent / "kenning"), *args)
+
+
+def test_tools_answer_about_the_fixture_repository(scraped: Path, tmp_path: Path) -> None:
     async def scenario(s: ClientSession) -> None:
         tools = {t.name: t for t in (await s.list_tools()).tools}
         assert set(tools) == TOOLS
@@ -140,7 +153,8 @@ def test_tools_answer_about_the_fixture_repository(scraped: Path) -> None:
             ("src/parser.py", 1, "function")]
         calls = await call(s, "callers", name="parse")
         assert [(c["path"], c["caller"]) for c in calls["callers"]] == [("src/cli.py", "run")]
-    talk(scraped, scenario)
+    # started as the README tells a client to, from another directory
+    talk(tmp_path, scenario, command=readme_server_config(scraped))
 
 
 def test_recent_show_resources_and_the_prompt(scraped: Path) -> None:
@@ -230,7 +244,20 @@ def test_a_new_commit_is_seen_without_restarting(repo: Path) -> None:
             == "src/flux.py"
         again = await call(s, "scry", query="flux capacitor", mode="lexical")
         assert "notes" not in again  # up to date: nothing to say
-    talk(repo, scenario)
+
+        # another process holds the write lock (a `kenning scrape` of its own): the answer
+        # comes from the log as it is, and says why
+        other = apsw.Connection(str(repo / ".kenning" / "kenning.db"))
+        other.execute("BEGIN IMMEDIATE")
+        later = builder.commit("Tune the flux capacitor", "2024-02-11T11:00:00+00:00",
+                               {"src/flux.py": "def capacitor():\n    return 121\n"})
+        locked = await call(s, "scry", query="flux capacitor", mode="lexical")
+        other.execute("ROLLBACK")
+        assert any(f"could not bring the eventlog up to HEAD {later[:10]}" in n
+                   and "locked by another kenning process" in n for n in locked["notes"])
+        sources = [r["source"] for r in locked["results"]]
+        assert head in sources and later not in sources
+    talk(repo, scenario, env={"KENNING_LOCK_TIMEOUT": "0.2"})
 
 
 def test_answers_are_cut_to_the_character_budget(repo: Path) -> None:

@@ -21,6 +21,7 @@ from kenning.mcp.catchup import EmbeddingCatchUp
 from kenning.mcp.headwatch import HeadWatch
 
 T = TypeVar("T")
+RETRY_SECONDS = 30
 
 
 class Live:
@@ -29,29 +30,37 @@ class Live:
         self._lock = threading.Lock()
         self.watch = HeadWatch(handle.repo) if update and handle.repo is not None else None
         self.catch_up = EmbeddingCatchUp(handle.root, handle.db_path) if embed else None
-        self._pending: list[str] = []  # news from the warm-up, for the first answer
+        self._pending: list[str] = []  # news not yet told (the warm-up's, a failed call's)
+        self._retry_at = 0.0  # after a failed update, when to try again
 
     def call(self, work: Callable[[Kenning], T]) -> tuple[T, list[str]]:
         """`work(handle)` on an up-to-date eventlog, with notes on what happened first."""
         with self._lock:
             notes, self._pending = self._pending, []
             notes += self._keep_up()
-            value = work(self.k)
+            try:
+                value = work(self.k)
+            except BaseException:
+                self._pending = notes  # said with the next answer instead
+                raise
             if self.catch_up is not None:
                 notes += self.catch_up.notes()
             return value, notes
 
     def warm_up(self) -> None:
         """Bring the log up to date and load the vectors and the query encoder, so the
-        first question pays for neither. Failures wait for the first question to say."""
-        with self._lock:
-            try:
+        first question pays for neither; then catch up embeddings a restart left behind.
+        Failures wait for the first question to say."""
+        try:
+            with self._lock:
                 self._pending += self._keep_up()
-                if self.catch_up is not None and self._embeddings_behind():
-                    self.catch_up.start()
                 self.k.warm_up()
-            except Exception:  # noqa: BLE001 (the first question reports it)
-                pass
+            with self._lock:  # a question that came meanwhile goes first
+                if self.catch_up is not None and not self.catch_up.running() \
+                        and self._embeddings_behind():
+                    self.catch_up.start()
+        except Exception:  # noqa: BLE001 (the first question reports it)
+            pass
 
     def close(self) -> None:
         with self._lock:
@@ -75,21 +84,26 @@ class Live:
             self.watch.confirm(key)
             return [f"this database was scraped up to {state.cutoff} (--until); it is not "
                     f"brought up to HEAD {head[:10]}"]
+        where = f"the log at {state.target[:10]}" if state.target else "no eventlog yet"
+        if time.monotonic() < self._retry_at:
+            return [f"the eventlog is behind HEAD {head[:10]} (the last update failed; "
+                    f"retrying within {RETRY_SECONDS}s); answering from {where}"]
         if self.catch_up is not None:
             self.catch_up.stop()  # it holds the write lock; its finished vectors are cached
         started = time.monotonic()
         try:
             report = self.k.scrape(embed=False, worktree=not state.reproducible)
         except KenningError as exc:
-            where = f"the log at {state.target[:10]}" if state.target else "no eventlog"
+            # e.g. another process scraping: do not wait for its lock on every question
+            self._retry_at = time.monotonic() + RETRY_SECONDS
             return [f"could not bring the eventlog up to HEAD {head[:10]} ({exc.message}); "
                     f"answering from {where}"]
+        self._retry_at = 0.0
         self.watch.confirm(key)
-        changed = report.scrape.added + report.scrape.removed
         notes = [f"HEAD moved to {head[:10]}: the eventlog was brought up to date before "
                  f"answering ({report.scrape.added} events added, {report.scrape.removed} "
                  f"removed, {time.monotonic() - started:.1f}s)"]
-        if changed and self.catch_up is not None and self._embeddings_behind():
+        if self.catch_up is not None and self._embeddings_behind():
             self.catch_up.start()
         return notes
 

@@ -156,7 +156,10 @@ def _commit(conn: apsw.Connection, sha: str) -> Shown:
     (event,) = reader.read_events(conn, [str(row[0])])
     tags = [str(r[0]) for r in conn.execute(
         "SELECT name FROM tags WHERE sha = ? ORDER BY name", (sha,))]
-    return Shown("commit", {"time": event.timestamp, **event.data},
+    d = event.data
+    first = {"sha": d.get("sha"), "time": event.timestamp, "subject": d.get("subject"),
+             "body": d.get("body"), "author": d.get("author")}
+    return Shown("commit", {**first, **{k: v for k, v in d.items() if k not in first}},
                  {"tags": tags} if tags else {})
 
 

@@ -32,6 +32,9 @@ from typing import Any
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
+# before bench_scry loads numpy: one BLAS thread, as every kenning query runs (the
+# server's too); otherwise this process alone would get a pool
+import kenning.scry  # noqa: F401
 from bench.bench_scry import ENV, QUERIES, ROOT, build
 from fixtures.builder import RepoBuilder
 

@@ -10,6 +10,7 @@ import os
 import threading
 from pathlib import Path
 
+import kenning.scry  # noqa: F401  (its one-BLAS-thread setting must precede numpy)
 from kenning.api.handle import open as open_kenning
 from kenning.errors import KenningError
 from kenning.mcp.budget import MIN_MAX_CHARS

@@ -203,13 +203,14 @@ def test_bad_arguments_are_one_line_errors_and_the_server_keeps_answering(
     async def scenario(s: ClientSession) -> None:
         bad: list[tuple[str, dict[str, Any], str]] = [
                ("scry", {"query": "parser", "mode": "fuzzy"}, "unknown --mode 'fuzzy'"),
-               ("scry", {"query": "parser", "since": "last week"}, "cannot read --since"),
+               ("scry", {"query": "parser", "since": "banana"}, "cannot read --since 'banana'"),
                ("scry", {"query": "parser", "types": ["wiki"]}, "unknown --type 'wiki'"),
                ("scry", {"query": "  "}, "the query is empty"),
                ("scry", {"query": "parser", "limit": "many"}, "limit: Input should be a "
                 "valid integer"),
                ("scry", {}, "query: Field required"),
-               ("recent", {"limit": 0}, "must be at least 1"),
+               ("recent", {"limit": 0}, "--limit must be between 1 and"),
+               ("definitions", {"name": "parse", "limit": -1}, "--limit must be between 1"),
                ("show", {"ref": "not-a-sha"}, "cannot show 'not-a-sha'"),
                ("show", {"ref": "ffff0000"}, "no commit or event starts with 'ffff0000'")]
         for tool, arguments, message in bad:

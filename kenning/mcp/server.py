@@ -24,6 +24,7 @@ from kenning.errors import KenningError
 from kenning.mcp import budget
 from kenning.mcp.briefing import briefing
 from kenning.mcp.live import Live
+from kenning.scry.filters import check_limit
 
 INSTRUCTIONS = """\
 kenning answers questions about this repository from its git history, its session notes
@@ -37,9 +38,11 @@ to fit, or when search fell back to words only."""
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 Since = Annotated[str | None, Field(
-    description="only from this time on: YYYY-MM-DD or an ISO time with offset")]
+    description="only from this time on: YYYY[-MM[-DD]], an ISO time with offset, or a "
+    "git date such as '2 weeks ago'")]
 Until = Annotated[str | None, Field(
-    description="only up to this time: YYYY-MM-DD or an ISO time with offset")]
+    description="only up to this time: YYYY[-MM[-DD]], an ISO time with offset, or a "
+    "git date such as 'yesterday'")]
 PathGlob = Annotated[str | None, Field(
     description="only what concerns this repository path: a file, a folder or a glob "
     "such as 'src/*.py'")]
@@ -222,8 +225,7 @@ def _answer(answer: Any) -> dict[str, Any]:
 
 
 def _listed(kind: str, name: str, limit: int, found: list[Any]) -> dict[str, Any]:
-    if limit < 1:
-        raise KenningError("limit must be at least 1")
+    check_limit(limit)
     payload: dict[str, Any] = {"name": name, kind: [f.as_json() for f in found[:limit]]}
     if len(found) > limit:
         payload["notes"] = [f"{len(found) - limit} more of {len(found)} left out; narrow "

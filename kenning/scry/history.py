@@ -20,7 +20,7 @@ from kenning.errors import KenningError
 from kenning.eventlog import reader
 from kenning.eventlog.events import utc_timestamp
 from kenning.materialize.decay import DAY, epoch
-from kenning.scry.filters import Filters, where
+from kenning.scry.filters import Filters, check_limit, where
 
 RECENT_DAYS = 30  # `recent` without `since`: this many days before the newest event
 _HEX = re.compile(r"[0-9a-f]{4,64}")
@@ -78,8 +78,7 @@ def recent(conn: apsw.Connection, *, since: str | None = None, until: str | None
     the RECENT_DAYS days before the newest document, not before today, so an old
     repository still has a recent past."""
     _require(conn, "documents")
-    if limit < 1:
-        raise KenningError("--limit must be at least 1")
+    check_limit(limit)
     notes = []
     if since is None:
         row = conn.execute("SELECT max(timestamp) FROM documents").fetchone()

@@ -43,7 +43,7 @@ import sys
 from pathlib import Path
 from kenning.eventlog import database
 from kenning.scry.search import Searcher
-Searcher(database.connect(Path(sys.argv[1]), create=False)).search(sys.argv[2])
+Searcher(database.connect(Path(sys.argv[1]), write=False)).search(sys.argv[2])
 """
 
 
@@ -52,7 +52,7 @@ def bind_to_repository(db: Path, repo: Path) -> None:
     from kenning.eventlog import database, state
 
     head = RepoBuilder(repo).commit("bench", "2024-01-01T00:00:00+00:00", {"a.txt": "a\n"})
-    conn = database.connect(db, create=False)
+    conn = database.connect(db, write=True)
     with database.write_transaction(conn, db):
         state.mark_scraped(conn, "git", head, head)
     conn.close()
@@ -76,7 +76,7 @@ async def warm(repo: Path, db: Path, repeat: int) -> dict[str, list[float]]:
     from kenning.eventlog import database
     from kenning.scry.search import Searcher
 
-    searcher = Searcher(database.connect(db, create=False))
+    searcher = Searcher(database.connect(db, write=False))
     times: dict[str, list[float]] = {"baseline": [], "handle": [], "mcp": []}
     with kenning.open(repo, db) as k:
         async with stdio_client(server(repo, db)) as (read, write), \

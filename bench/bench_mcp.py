@@ -48,13 +48,17 @@ Searcher(database.connect(Path(sys.argv[1]), write=False)).search(sys.argv[2])
 
 
 def bind_to_repository(db: Path, repo: Path) -> None:
-    """A one-commit repository whose HEAD the database says it stands at."""
+    """A one-commit repository whose HEAD the database says it stands at; the random
+    vectors are labelled as the default model's, so the query encoder is the real one."""
+    from kenning.embed.models import DEFAULT_MODEL, embedding_model
     from kenning.eventlog import database, state
 
     head = RepoBuilder(repo).commit("bench", "2024-01-01T00:00:00+00:00", {"a.txt": "a\n"})
     conn = database.connect(db, write=True)
     with database.write_transaction(conn, db):
         state.mark_scraped(conn, "git", head, head)
+        conn.execute("UPDATE embeddings SET model = ?",
+                     (embedding_model(DEFAULT_MODEL).model_id,))
     conn.close()
 
 

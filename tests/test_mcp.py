@@ -343,3 +343,17 @@ def test_embeddings_catch_up_in_the_background(tmp_path: Path) -> None:
         state = await call(s, "status")
         assert state["materializers"]["embeddings"]["state"] == "fresh"
     talk(path, scenario)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--max-chars", "10"), "--max-chars must be at least 1000"),
+    (("--repo", "/"), "is not inside a git repository"),
+])
+def test_a_server_that_cannot_start_says_why_in_one_line(
+        scraped: Path, args: tuple[str, ...], message: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "kenning", "mcp", *args], cwd=scraped,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("kenning: ") and message in proc.stderr
+    assert proc.stderr.count("\n") == 1

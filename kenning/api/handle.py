@@ -34,13 +34,15 @@ if TYPE_CHECKING:  # each loads only when its method runs
     from kenning.api.verify import VerifyResult
     from kenning.eventlog.digest import Digest
     from kenning.eventlog.reader import StoredEvent
+    from kenning.eventlog.state import ScrapeState
     from kenning.materialize.digest import CheckReport, TableDigest
-    from kenning.materialize.engine import RunResult
+    from kenning.materialize.engine import Freshness, RunResult
     from kenning.materialize.projections import Step
     from kenning.scrapers.engine import ScrapeResult
     from kenning.scry.code_lookup import Call, Definition
     from kenning.scry.evaluate import ModeScore, Query
     from kenning.scry.file_report import FileReport
+    from kenning.scry.history import Recent, Shown
     from kenning.scry.search import Answer, Searcher
 
 DEFAULT_DB = Path(".kenning") / "kenning.db"
@@ -258,6 +260,22 @@ class Kenning:
 
         return status(self.repo, self.db_path, self.recipe)
 
+    def scrape_state(self) -> ScrapeState:
+        """What the eventlog stands at (the scraped commit, an `--until` cutoff); cheap,
+        read from the open connection. An empty state when there is no database yet."""
+        from kenning.eventlog import state
+
+        if self._conn is None and not self.db_path.exists():
+            return state.ScrapeState()
+        return state.read(self._read())
+
+    def freshness(self) -> list[Freshness]:
+        """Each materializer as fresh, stale (why, and whether it must be rebuilt) or
+        disabled: the part of `status()` that says what a `materialize` would do."""
+        from kenning.materialize.engine import freshness
+
+        return freshness(self._read(), self.recipe)
+
     def digest(self, *, tables: bool = False) -> DigestReport:
         """SHA-256 of the eventlog in seq order (and one per materialized table)."""
         from kenning.eventlog import state
@@ -318,6 +336,16 @@ class Kenning:
             self._searcher = Searcher(self._read(), rrf_k=self.recipe.rrf_k)
         return self._searcher
 
+    def warm_up(self) -> None:
+        """Load what a semantic query needs (the vectors, the query encoder) now instead
+        of at the first query; nothing to load when the database has no vectors."""
+        from kenning.scry.search import _has_embeddings
+
+        searcher = self.searcher()
+        if _has_embeddings(self._read()):
+            searcher.semantic_index().matrix()
+            searcher.encode("warm up")
+
     def scry(self, query: str, *, mode: str = "hybrid", types: Sequence[str] = (),
              since: str | None = None, until: str | None = None, author: str | None = None,
              path: str | None = None, limit: int = 10) -> Answer:
@@ -359,6 +387,60 @@ class Kenning:
         from kenning.scry.code_lookup import callers
 
         return callers(self._read(), name, path=path, limit=limit)
+
+    def recent(self, *, since: str | None = None, until: str | None = None,
+               path: str | None = None, limit: int = 10) -> Recent:
+        """Decisions and commits from `since` on (default: the 30 days before the newest
+        event), newest first; with `path`, only those concerning that file or folder."""
+        from kenning.scry.history import recent
+
+        return recent(self._read(), since=since, until=until,
+                      path=self.repo_path(path) if path else None, limit=limit)
+
+    def show(self, ref: str) -> Shown:
+        """One commit by a prefix of its sha, or one decision (any session item, or code
+        symbol) by a prefix of its event id, with its session's context."""
+        from kenning.scry.history import show
+
+        return show(self._read(), ref)
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """The session notes the eventlog holds: id, title, start, note file and how many
+        decisions each has, newest first."""
+        from kenning.eventlog import reader
+
+        found: dict[str, dict[str, Any]] = {}
+        for e in reader.events(self._read(), ("session.started", "session.decision")):
+            key = e.source_file or e.source_id
+            entry = found.setdefault(key, {"id": e.data.get("session_id"), "title": None,
+                                           "started": None, "note": e.source_file,
+                                           "decisions": 0})
+            if e.event_type == "session.started":
+                entry.update(title=e.data.get("title"), started=e.timestamp)
+            else:
+                entry["decisions"] += 1
+        return sorted(found.values(), key=lambda s: (s["started"] or "", s["note"] or ""),
+                      reverse=True)
+
+    def session_note(self, path: str) -> str:
+        """The whole text of one session note as committed at the commit the eventlog
+        stands at (the working tree's copy for a note that only `--worktree` read)."""
+        note = self.repo_path(path)
+        known = {s["note"] for s in self.sessions()}
+        if note not in known:
+            examples = ", ".join(sorted(n for n in known if n)[:3]) or "none yet"
+            raise KenningError(f"no session note {note!r} in the eventlog (notes: {examples})")
+        repo = self._git("reading a session note")
+        target = self.scrape_state().target
+        entries = repo.ls_tree(target, [note]) if target else []
+        blob = next((e.object_id for e in entries if e.path == note and e.kind == "blob"), None)
+        if blob is not None:
+            return repo.read_blob(blob).decode("utf-8", "replace")
+        try:  # read from the working tree by `scrape --worktree`
+            return (repo.root / note).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise KenningError(f"session note {note!r} is neither committed at "
+                               f"{(target or '?')[:12]} nor in the working tree") from exc
 
     def events(self, *, types: Sequence[str] = (), since: str | None = None,
                until: str | None = None) -> Iterator[StoredEvent]:

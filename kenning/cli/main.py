@@ -14,6 +14,7 @@ from kenning.cli.export import export_command
 from kenning.cli.helptext import Command
 from kenning.cli.init import init_command
 from kenning.cli.materialize import materialize_command
+from kenning.cli.mcp import mcp_command
 from kenning.cli.query import query_app
 from kenning.cli.recipe import recipe_app
 from kenning.cli.scrape import scrape_command
@@ -59,6 +60,7 @@ app.command("materialize", cls=Command)(materialize_command)
 app.command("scry", cls=Command)(scry_command)
 app.command("eval", cls=Command)(eval_command)
 app.command("export", cls=Command)(export_command)
+app.command("mcp", cls=Command)(mcp_command)
 app.add_typer(recipe_app, name="recipe")
 app.add_typer(query_app, name="query")
 

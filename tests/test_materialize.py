@@ -209,7 +209,8 @@ def test_full_scrape_forces_rebuild(tmp_path: Path, dummy: type[Dummy]) -> None:
     recipe = test_recipe()
     update(GitRepo.discover(r.path), db, recipe=recipe)
     update(GitRepo.discover(r.path), db, recipe=recipe, full=True, run_materializers=False)
-    assert states(db, recipe)["fts"] == ("stale", "the eventlog was rebuilt from nothing (--full or a new --until)")
+    assert states(db, recipe)["fts"] == (
+        "stale", "the eventlog was rebuilt from nothing (--full or a new --until)")
     assert set(actions(materialize(db, recipe)).values()) == {"rebuilt"}
 
 

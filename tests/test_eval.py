@@ -4,6 +4,7 @@ own commits (and the merges that bring them in) kept out of their answers."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import apsw
@@ -166,3 +167,25 @@ def test_hybrid_is_compared_with_each_single_mode() -> None:
     assert lexical.difference == pytest.approx(0.375) and lexical.excludes_zero()
     assert semantic.difference == 0 and not semantic.excludes_zero()
     assert comparisons([mode("lexical", [1.0])]) == []
+
+
+def test_semble_benchmark_scoring_rule() -> None:
+    """bench/semble scores answers with semble's rule: relevant and secondary targets
+    count alike, a span target needs an overlapping chunk, a commit covers nothing under
+    the chunk rule and stands for its files under the file rule."""
+    from bench.semble.scoring import Hit, Target, ndcg, score
+
+    a, b, c = Target("src/a.py"), Target("src/b.py", 10, 20), Target("src/c.py")
+    hits = [Hit("commit", ("src/a.py", "src/x.py")), Hit("code", ("pkg/src/a.py",), 5, 8),
+            Hit("code", ("src/b.py",), 25, 30), Hit("code", ("src/b.py",), 15, 40),
+            Hit("code", ("src/a.py",), 1, 3)]
+    scored = score(hits, [a, b, c])
+    assert scored.ranks == (2, 4, None) and scored.file_ranks == (1, 4, None)
+    ideal = 1 + 1 / math.log2(3) + 1 / math.log2(4)
+    assert scored.ndcg10 == pytest.approx((1 / math.log2(3) + 1 / math.log2(5)) / ideal)
+    assert scored.file_ndcg10 == pytest.approx((1 + 1 / math.log2(5)) / ideal)
+    assert scored.recall10 == pytest.approx(2 / 3)
+    # one chunk covering two targets counts once; the ideal still counts both
+    both = score([Hit("code", ("a.py",), 1, 10)], [Target("a.py", 1, 5), Target("a.py", 3, 8)])
+    assert both.ndcg10 == pytest.approx(1 / (1 + 1 / math.log2(3)))
+    assert ndcg([None], 1) == 0.0 and ndcg([11], 1) == 0.0

@@ -37,6 +37,10 @@ def mode_flags(mode: str, root: str | None) -> tuple[str, ...]:
     return tuple(f.replace("{root}", root or "") for f in flags)
 
 
+class ScrapeFailed(RuntimeError):
+    """`kenning scrape` exited non-zero: the repository is left out of the run."""
+
+
 @dataclass(frozen=True)
 class Kenning:
     label: str
@@ -89,7 +93,8 @@ def scrape(kenning: Kenning, repo_dir: Path, db: Path, revision: str, log: Path)
         done = subprocess.run([str(kenning.executable), "scrape", "--db", str(db)],
                               cwd=repo_dir, stdout=out, stderr=subprocess.STDOUT, env=ENV)
     if done.returncode != 0:
-        raise SystemExit(f"kenning scrape failed in {repo_dir} (see {log})")
+        lines = log.read_text("utf-8", errors="replace").strip().splitlines()
+        raise ScrapeFailed(f"{lines[-1] if lines else 'no output'} (log: {log})")
     _sidecar(repo_dir, db).write_text(json.dumps(
         {"revision": revision, "kenning": kenning.source_id}), "utf-8")
     return time.perf_counter() - started

@@ -80,6 +80,10 @@ def print_all(repos: list[Repo], tasks: dict[str, list[Task]], labels: list[str]
               stream: TextIO) -> None:
     data = {label: {r.name: load(out, label, r, tasks[r.name]) for r in repos}
             for label in labels}
+    missing = [r.name for r in repos if not data[labels[0]][r.name]]
+    if missing:  # not scraped or not asked (a failed scrape): left out of every mean
+        stream.write(f"no answers for {', '.join(missing)}: left out\n")
+        repos = [r for r in repos if r.name not in missing]
     columns = [(label, mode) for label in labels for mode in modes]
 
     def head(label: str, mode: str) -> str:
@@ -98,18 +102,20 @@ def print_all(repos: list[Repo], tasks: dict[str, list[Task]], labels: list[str]
         for repo in repos:
             row = [f"{repo.name} ({repo.language})", str(len(tasks[repo.name]))]
             row += [_fmt(repo_value(lb, m, repo.name, metric)) for lb, m in columns]
-            row += [_fmt(published[p].get(repo.name)) for p in PUBLISHED]
+            if metric != "recall10":
+                row += [_fmt(published[p].get(repo.name)) for p in PUBLISHED]
             rows.append(row)
-        mean = ["mean of repositories", str(sum(len(t) for t in tasks.values()))]
+        mean = [f"mean of {len(repos)} repositories",
+                str(sum(len(tasks[r.name]) for r in repos))]
         for lb, m in columns:
             values = [v for r in repos if (v := repo_value(lb, m, r.name, metric)) is not None]
             mean.append(_fmt(_mean(values)) if len(values) == len(repos) else _fmt(None))
-        for p in PUBLISHED:
+        for p in PUBLISHED if metric != "recall10" else ():
             values = [published[p][r.name] for r in repos if r.name in published[p]]
             mean.append(_fmt(_mean(values)) if len(values) == len(repos) else _fmt(None))
         rows.append(mean)
-        published_head = [f"pub:{p}" for p in PUBLISHED] if metric == "ndcg10" else \
-            [f"(pub:{p})" for p in PUBLISHED]
+        published_head = {"ndcg10": [f"pub:{p}" for p in PUBLISHED],
+                          "file_ndcg10": [f"(pub:{p})" for p in PUBLISHED]}.get(metric, [])
         _table(stream, title, ["repository", "q", *[head(lb, m) for lb, m in columns],
                                *published_head], rows)
 

@@ -49,7 +49,16 @@ from typing import Any
 from bench.semble import report
 from bench.semble.checkout import checkout
 from bench.semble.data import Repo, Task, load_published, load_repos, load_tasks
-from bench.semble.kenning_cli import MODES, Kenning, identify, is_current, mode_flags, scrape, scry
+from bench.semble.kenning_cli import (
+    MODES,
+    Kenning,
+    ScrapeFailed,
+    identify,
+    is_current,
+    mode_flags,
+    scrape,
+    scry,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULT_KEYS = ("kind", "event_type", "paths", "source", "title", "score", "event_id")
@@ -134,8 +143,13 @@ def run_repo(repo: Repo, builds: list[Kenning], args: argparse.Namespace) -> Non
         scrape_seconds = None
         if not is_current(build, repo_dir, db, repo.revision):
             print(f"  {build.label}: kenning scrape ...", flush=True)
-            scrape_seconds = scrape(build, repo_dir, db, repo.revision,
-                                    args.out / "logs" / f"{repo.name}-{build.label}-scrape.log")
+            try:
+                scrape_seconds = scrape(build, repo_dir, db, repo.revision, args.out / "logs"
+                                        / f"{repo.name}-{build.label}-scrape.log")
+            except ScrapeFailed as exc:  # reported and left out, the other repositories go on
+                print(f"  {build.label}: kenning scrape failed, {repo.name} left out: {exc}",
+                      flush=True)
+                return
             print(f"  {build.label}: scraped in {scrape_seconds:.0f} s", flush=True)
             previous = {}
         if args.scrape_only:

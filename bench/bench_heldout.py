@@ -56,11 +56,13 @@ def main() -> None:
     searcher = Searcher(conn)
     queries = load_queryset(args.queries)
     graph = CommitGraph.load(conn)
-    full: Callable[[Query], tuple[str, ...]] = lambda q: tuple(  # noqa: E731
-        (graph.resolve(s) or s) for s in q.excluded())
+    # a generated set also lists the merges in exclude_sources: keep its source commit only
+    own: Callable[[Query], tuple[str, ...]] = lambda q: tuple(  # noqa: E731
+        (graph.resolve(s) or s)
+        for s in ((q.source_commit,) if q.source_commit else q.exclude_sources))
     policies: list[tuple[str, list[tuple[str, ...]]]] = [
         ("nothing hidden", [() for _ in queries]),
-        ("source commit hidden", [full(q) for q in queries]),
+        ("source commit hidden", [own(q) for q in queries]),
         ("commit and its merges hidden", excluded_sources(conn, queries)),
     ]
     merged = sum(1 for q in queries if any(len(graph.with_merges(s)) > 1 for s in q.excluded()))

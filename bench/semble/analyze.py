@@ -17,7 +17,8 @@ flagged, and the first one in this order is counted as the main one:
 5. one-file-many-slots: one other file holds three or more of the top 10;
 6. file-name: the question names the target file's stem and it is still not
    first (file names are not searchable);
-7. other: none of these (the words or the vector just rank something else).
+7. other-lines: the target is a line span and other chunks of its file are above;
+8. other: none of these (the words or the vector just rank something else).
 
 It also prints how much of each repository's parsed source lines the code
 documents cover (only function and type definitions are indexed today).
@@ -39,7 +40,7 @@ from bench.semble.report import SHORT, Scored, _is_test, load
 from bench.semble.scoring import Hit, Target, covers, paths_match
 
 CAUSES = ("not-indexed", "history-slots", "sibling", "tests-examples", "one-file-many-slots",
-          "file-name", "other")
+          "file-name", "other-lines", "other")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _STOP_WORDS = """a an and are as at be by do does for from has have how if in is it not of on or
@@ -138,6 +139,9 @@ def causes_of(s: Scored, code_mode: Scored | None, index: CodeIndex) -> list[str
         found.append("one-file-many-slots")
     if stem_words(target.path) & query_words(s.task.query):
         found.append("file-name")
+    if target.has_span and any(r["kind"] == "code" and paths_match(r["paths"][0], target.path)
+                               for r in above):
+        found.append("other-lines")
     return found or ["other"]
 
 

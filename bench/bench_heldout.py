@@ -52,7 +52,7 @@ def main() -> None:
     p.add_argument("queries", type=Path)
     p.add_argument("--db", type=Path, default=Path(".kenning/kenning.db"))
     args = p.parse_args()
-    conn = database.connect(args.db, create=False)
+    conn = database.connect(args.db, write=False)
     searcher = Searcher(conn)
     queries = load_queryset(args.queries)
     graph = CommitGraph.load(conn)

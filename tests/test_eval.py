@@ -11,7 +11,6 @@ import apsw
 import pytest
 
 from fixtures.builder import BOB, RepoBuilder
-from kenning.api.pipeline import update
 from kenning.errors import KenningError
 from kenning.repository.gitrepo import GitRepo
 from kenning.scry.evaluate import (
@@ -27,6 +26,7 @@ from kenning.scry.evaluate import (
 )
 from kenning.scry.search import Searcher
 from tests import test_scry_corpus as scry_corpus
+from tests.conftest import update
 
 
 def test_reciprocal_rank_and_recall() -> None:

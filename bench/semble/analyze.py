@@ -156,8 +156,9 @@ def analyze(repos: list[Repo], tasks: dict[str, list[Task]], args: argparse.Name
         code_rows = {s.task.query: s for s in data.get("code", [])}
         if not rows:
             continue
-        db = args.repos_dir / repo.name / ".kenning" / (
-            "kenning.db" if args.label == "kenning" else f"{args.label}.db")
+        # the run's first build used the default database, every other build its own file
+        own = args.repos_dir / repo.name / ".kenning" / f"{args.label}.db"
+        db = own if own.exists() else own.with_name("kenning.db")
         index = CodeIndex(db)
         covered, all_lines = index.line_coverage(args.repos_dir / repo.name, repo.benchmark_root)
         print(f"{repo.name:<12} code documents cover {covered:>6} of {all_lines:>6} parsed lines"

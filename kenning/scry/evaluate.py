@@ -1,9 +1,14 @@
 """`kenning eval`: retrieval quality and latency of each scry mode on a query set.
 
 A query set is `{"queries": [{"id", "query", "relevant_docs": [paths]}]}`; an
-entry may also carry `exclude_sources` (sources, e.g. commit shas, left out of
-its results: a generated query must find the code, not the commit it was
-written from). A result is relevant when one of its paths is a relevant path.
+entry may also carry `source_commit` (the commit it was written from) and
+`exclude_sources` (sources, e.g. commit shas, left out of its results): a query
+made from a commit must find the code, not the commit it was written from.
+Every excluded commit (full sha or a prefix of at least 7 hex digits) takes
+with it the merges that bring it in -- a merge whose merged side (ancestors of
+a non-first parent that are not ancestors of the first parent) contains it --
+because a merge's message (a pull request's title and body) restates the
+commit's subject. A result is relevant when one of its paths is a relevant path.
 
 - MRR: mean over queries of 1 / rank of the first relevant result in the top
   10 (0 when there is none).
@@ -12,12 +17,20 @@ written from). A result is relevant when one of its paths is a relevant path.
 - Latency: wall time of each search in this process, after one warm-up query
   per mode (the model and vectors are loaded once, as in `kenning serve`-like
   use; the cold start from the shell is measured in bench/bench_scry.py).
+- The difference between two modes' MRR comes with a paired bootstrap 95%
+  interval: the queries are resampled with replacement (10,000 times, a fixed
+  seed, so the same scores always give the same interval) and the interval is
+  the 2.5th to 97.5th percentile of the resampled mean differences.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import re
 import time
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +44,9 @@ from kenning.scry.search import MODES, Searcher
 
 DEPTH = 10
 MAX_FILES = 20
+RESAMPLES = 10_000
+SEED = 0
+_COMMIT_ID = re.compile(r"[0-9a-f]{7,40}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,12 @@ class Query:
     query: str
     relevant: tuple[str, ...]
     exclude_sources: tuple[str, ...] = ()
+    source_commit: str | None = None
+
+    def excluded(self) -> tuple[str, ...]:
+        """Every source the query names as its own: its source commit and exclusions."""
+        named = (self.source_commit,) if self.source_commit else ()
+        return tuple(dict.fromkeys(named + self.exclude_sources))
 
 
 @dataclass
@@ -50,6 +72,7 @@ class ModeScore:
     recall_at_10: float
     p50_ms: float
     p95_ms: float
+    reciprocal_ranks: tuple[float, ...] = ()  # per query, in query-set order
 
     def as_json(self) -> dict[str, Any]:
         return {"mode": self.mode, "queries": self.queries, "mrr": round(self.mrr, 4),
@@ -75,9 +98,15 @@ def load_queryset(path: Path) -> list[Query]:
                 or not all(isinstance(p, str) for p in entry["relevant_docs"])):
             raise KenningError(f"{path}: query {n + 1} needs a non-empty \"query\" and a "
                                "\"relevant_docs\" list of paths")
+        excluded = entry.get("exclude_sources", [])
+        source = entry.get("source_commit")
+        if (not isinstance(excluded, list) or not all(isinstance(x, str) for x in excluded)
+                or not (source is None or isinstance(source, str) and source.strip())):
+            raise KenningError(f"{path}: query {n + 1}: \"source_commit\" must be a commit "
+                               "sha and \"exclude_sources\" a list of sources")
         queries.append(Query(str(entry.get("id", n + 1)), entry["query"],
-                             tuple(entry["relevant_docs"]),
-                             tuple(str(s) for s in entry.get("exclude_sources", []))))
+                             tuple(entry["relevant_docs"]), tuple(excluded),
+                             source.strip() if source else None))
     if not queries:
         raise KenningError(f"{path}: the query set has no queries")
     return queries
@@ -114,14 +143,15 @@ def score_results(result_paths: list[list[str]], relevant: tuple[str, ...]
 
 def evaluate(searcher: Searcher, queries: list[Query],
              modes: tuple[str, ...] = MODES) -> list[ModeScore]:
+    hidden = excluded_sources(searcher.conn, queries)
     scores = []
     for mode in modes:
         searcher.search(queries[0].query, mode=mode, limit=DEPTH)  # warm-up: load once
         rrs, r5s, r10s, times = [], [], [], []
-        for q in queries:
+        for q, exclude in zip(queries, hidden, strict=True):
             started = time.perf_counter()
             answer = searcher.search(q.query, mode=mode, limit=DEPTH,
-                                     filters=Filters(exclude_sources=q.exclude_sources))
+                                     filters=Filters(exclude_sources=exclude))
             times.append((time.perf_counter() - started) * 1000)
             if answer.mode != mode:
                 raise KenningError(f"{mode} search is not possible here: {answer.notes[0]}")
@@ -131,8 +161,135 @@ def evaluate(searcher: Searcher, queries: list[Query],
             r10s.append(r10)
         n = len(queries)
         scores.append(ModeScore(mode, n, sum(rrs) / n, sum(r5s) / n, sum(r10s) / n,
-                                _percentile(times, 0.5), _percentile(times, 0.95)))
+                                _percentile(times, 0.5), _percentile(times, 0.95), tuple(rrs)))
     return scores
+
+
+# -- what a query must not find ---------------------------------------------------
+
+
+def excluded_sources(conn: apsw.Connection, queries: list[Query]) -> list[tuple[str, ...]]:
+    """Per query: its own sources, each excluded commit written out in full and followed
+    by the merges that bring it in."""
+    graph = CommitGraph.load(conn)
+    return [tuple(dict.fromkeys(s for source in q.excluded()
+                                for s in graph.with_merges(source)))
+            for q in queries]
+
+
+class CommitGraph:
+    """Commits and their parents, from the `commits` view."""
+
+    def __init__(self, parents: dict[str, list[str]]) -> None:
+        self.parents = parents
+        self.shas = sorted(parents)
+        self.children: dict[str, list[str]] = {}
+        for sha, ps in parents.items():
+            for p in ps:
+                self.children.setdefault(p, []).append(sha)
+
+    @classmethod
+    def load(cls, conn: apsw.Connection) -> CommitGraph:
+        try:
+            rows = conn.execute("SELECT sha, parents FROM commits").fetchall()
+        except apsw.SQLError:  # no views (a bare search index): no history to consult
+            rows = []
+        return cls({str(sha): list(json.loads(parents)) for sha, parents in rows})
+
+    def resolve(self, source: str) -> str | None:
+        """The full sha of a commit id (or unambiguous prefix), else None."""
+        if not _COMMIT_ID.fullmatch(source):
+            return None
+        at = bisect_left(self.shas, source)
+        found = [s for s in self.shas[at:at + 2] if s.startswith(source)]
+        return found[0] if len(found) == 1 else None
+
+    def with_merges(self, source: str) -> list[str]:
+        """`source` (a commit written out in full) and the merges that bring it in."""
+        sha = self.resolve(source)
+        if sha is None:
+            return [source]
+        return [sha, *self.merges_bringing(sha)]
+
+    def merges_bringing(self, sha: str) -> list[str]:
+        """Merges whose merged side holds `sha`: a non-first parent descends from (or is)
+        it and the first parent does not."""
+        below = self.descendants(sha)
+        return sorted(m for m in below if m != sha and len(self.parents.get(m, ())) > 1
+                      and self.parents[m][0] not in below
+                      and any(p in below for p in self.parents[m][1:]))
+
+    def descendants(self, sha: str) -> set[str]:
+        seen = {sha}
+        stack = [sha]
+        while stack:
+            for child in self.children.get(stack.pop(), ()):
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+        return seen
+
+
+# -- comparing two modes ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MrrDifference:
+    """MRR of mode `b` minus MRR of mode `a` over the same queries, with a paired
+    bootstrap interval."""
+
+    a: str
+    b: str
+    difference: float
+    low: float
+    high: float
+    better: int  # queries where b ranks the first relevant result higher
+    worse: int
+    resamples: int = RESAMPLES
+    seed: int = SEED
+    level: float = 0.95
+
+    def as_json(self) -> dict[str, Any]:
+        return {"modes": f"{self.b} - {self.a}", "mrr_difference": round(self.difference, 4),
+                "interval": [round(self.low, 4), round(self.high, 4)], "level": self.level,
+                "resamples": self.resamples, "seed": self.seed,
+                "better": self.better, "worse": self.worse}
+
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+
+def paired_bootstrap(a: Iterable[float], b: Iterable[float], *, resamples: int = RESAMPLES,
+                     seed: int = SEED, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean of b - a, low, high): a percentile interval of the mean paired difference."""
+    diffs = [y - x for x, y in zip(a, b, strict=True)]
+    if not diffs:
+        raise KenningError("no queries to compare")
+    rng = random.Random(seed)
+    n = len(diffs)
+    means = sorted(sum(diffs[rng.randrange(n)] for _ in range(n)) / n for _ in range(resamples))
+    tail = (1 - level) / 2
+    low = means[int(tail * resamples)]
+    high = means[min(resamples - 1, int((1 - tail) * resamples))]
+    return sum(diffs) / n, low, high
+
+
+def compare(scores: list[ModeScore], a: str, b: str) -> MrrDifference:
+    by_mode = {s.mode: s for s in scores}
+    ra, rb = by_mode[a].reciprocal_ranks, by_mode[b].reciprocal_ranks
+    difference, low, high = paired_bootstrap(ra, rb)
+    return MrrDifference(a, b, difference, low, high,
+                         better=sum(1 for x, y in zip(ra, rb, strict=True) if y > x),
+                         worse=sum(1 for x, y in zip(ra, rb, strict=True) if y < x))
+
+
+def comparisons(scores: list[ModeScore]) -> list[MrrDifference]:
+    """Hybrid against each single mode that was scored (the fusion must earn its cost)."""
+    modes = [s.mode for s in scores]
+    if "hybrid" not in modes:
+        return []
+    return [compare(scores, other, "hybrid") for other in ("lexical", "semantic")
+            if other in modes]
 
 
 def generate(conn: apsw.Connection, count: int) -> dict[str, Any]:
@@ -156,7 +313,8 @@ def generate(conn: apsw.Connection, count: int) -> dict[str, Any]:
     else:  # evenly spread, oldest to newest, the same choice every time
         step = len(candidates) / count
         chosen = [candidates[int(i * step + step / 2)] for i in range(count)]
+    graph = CommitGraph.load(conn)
     return {"queries": [
-        {"id": sha[:12], "query": subject, "relevant_docs": files, "exclude_sources": [sha],
-         "time": ts}
+        {"id": sha[:12], "query": subject, "relevant_docs": files, "source_commit": sha,
+         "exclude_sources": graph.with_merges(sha), "time": ts}
         for sha, ts, subject, files in chosen]}

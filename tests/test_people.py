@@ -12,6 +12,7 @@ import pytest
 from fixtures import experts
 from kenning.errors import KenningError
 from kenning.repository.gitrepo import GitRepo
+from kenning.scry.file_report import file_report
 from kenning.scry.people import Person, experts_for
 from tests.conftest import update
 
@@ -104,3 +105,19 @@ def test_no_expertise_table_means_no_people(db: Path, tmp_path: Path) -> None:
     conn = apsw.Connection(str(copy))
     conn.execute("DROP VIEW expertise_main; DROP VIEW expertise")
     assert experts_for(conn, [("src/core.py", 1.0)]) == []
+
+
+# -- scry --file: the same ranking, with what each expert did -----------------------------
+
+
+def test_the_file_report_ranks_experts_as_experts_for(conn: apsw.Connection) -> None:
+    for path in ("src/core.py", "src/cli.py", "tie.py"):
+        report = file_report(conn, path)
+        assert [e["author"] for e in report.experts] == [
+            p.author for p in experts_for(conn, [(path, 1.0)])], path
+    report = file_report(conn, "src/core.py", limit=1)
+    assert [(e["author"], e["commits"], e["lines_added"]) for e in report.experts] == [
+        (OLGA, 20, 20)]
+    # the main developer (most lines added) is named though the limit leaves him out
+    assert report.main_developer == "Nick New <nick@example.com>"
+

@@ -14,7 +14,7 @@ from kenning.errors import KenningError
 from kenning.repository.gitrepo import GitRepo
 from kenning.scry.file_report import file_report
 from kenning.scry.people import Person, experts_for
-from tests.conftest import update
+from tests.conftest import Runner, update
 
 OLGA, NICK, PAT = "olga@example.com", "nick@example.com", "pat@example.com"
 
@@ -121,3 +121,13 @@ def test_the_file_report_ranks_experts_as_experts_for(conn: apsw.Connection) -> 
     # the main developer (most lines added) is named though the limit leaves him out
     assert report.main_developer == "Nick New <nick@example.com>"
 
+
+def test_scry_file_shows_commits_and_lines_added(db: Path, kenning: Runner) -> None:
+    text = kenning("scry", "--file", "src/core.py", "--db", str(db), cwd=db.parent / "repo"
+                   ).stdout
+    experts = text[text.index("experts"):text.index("activity")].splitlines()
+    assert "commits, lines added" in experts[0]
+    assert "main developer: Nick New <nick@example.com>" in experts[0]
+    olga, nick = experts[1].split(), experts[2].split()
+    assert olga[1:4] == ["20", "20", "29%"] and olga[-1] == "<olga@example.com>"
+    assert nick[1:4] == ["1", "50", "71%"] and nick[-2:] == ["<nick@example.com>", "(main)"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -33,8 +34,13 @@ def view(conn: apsw.Connection) -> dict[tuple[str, str], tuple[Any, ...]]:
     return {(r[0], r[1]): r[2:] for r in conn.execute("SELECT * FROM expertise")}
 
 
-def decayed(ages_in_days: list[int], half_life_days: float = 180.0) -> float:
+def decayed(ages_in_days: list[int], half_life_days: float = 365.0) -> float:
     return sum(2 ** (-age / half_life_days) for age in ages_in_days)
+
+
+def score(recent: float, commits: int, ownership: float) -> float:
+    """The view's score at the default volume weight."""
+    return recent + math.log2(1 + commits) * (1 + ownership)
 
 
 # The reference time is the newest commit, C13 on day 17; ages below are 17 - day.
@@ -73,24 +79,28 @@ def test_every_number(events: list[StoredEvent]) -> None:
     gen = {k: v for k, v in got.items() if k[0].startswith("gen/")}
     assert len(gen) == 28  # BIG's generated files: Alice, 1 commit, +1 each (day 13)
     assert set(gen.values()) == {("Alice Example", 1, 1, 0, D(13), D(13),
-                                  gen[("gen/00.txt", A)][6], 1.0, 1)}
+                                  gen[("gen/00.txt", A)][6], gen[("gen/00.txt", A)][7],
+                                  1.0, 1)}
     assert gen[("gen/00.txt", A)][6] == pytest.approx(decayed([4]), rel=1e-12)
     rest = {k: v for k, v in got.items() if not k[0].startswith("gen/")}
     assert rest.keys() == EXPECTED.keys()
     for key, want in EXPECTED.items():
         have = rest[key]
         assert have[:6] == want[:6], key
-        assert have[6] == pytest.approx(want[6], rel=1e-12), key
-        assert have[7] == pytest.approx(want[7], rel=1e-12), key
-        assert have[8] == want[8], key
+        assert have[6] == pytest.approx(want[6], rel=1e-12), key  # recent
+        assert have[7] == pytest.approx(score(want[6], want[1], want[7]), rel=1e-12), key
+        assert have[8] == pytest.approx(want[7], rel=1e-12), key  # ownership
+        assert have[9] == want[8], key
     main = dict(((p, a) for p, a in build(events, {}).execute(
         "SELECT path, author FROM expertise_main")))
     assert main["a.py"] == A and main["lib/f.py"] == A and main["old.py"] == C
 
 
 def test_half_life_from_the_recipe(events: list[StoredEvent]) -> None:
-    got = view(build(events, {"half_life_days": 7}))
-    assert got[("a.py", B)][6] == pytest.approx(2 ** (-15 / 7) + 2 ** (-6 / 7), rel=1e-12)
+    got = view(build(events, {"half_life_days": 7, "volume_weight": 0.5}))
+    recent = 2 ** (-15 / 7) + 2 ** (-6 / 7)
+    assert got[("a.py", B)][6] == pytest.approx(recent, rel=1e-12)
+    assert got[("a.py", B)][7] == pytest.approx(recent + 0.5 * math.log2(3) * 1.3, rel=1e-12)
 
 
 def _commit(sha: str, ts: str, email: str, files: list[tuple[str, int]]) -> StoredEvent:
@@ -133,3 +143,58 @@ def test_any_arrival_order_and_removals_equal_a_rebuild(events: list[StoredEvent
     assert snapshot(conn) == snapshot(build([e for e in events if e not in gone], {}))
     m.add(conn, gone, ExpertiseParams())
     assert snapshot(conn) == expected
+
+
+# -- how much against how recently: fixtures/experts.py ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def experts_log(tmp_path_factory: pytest.TempPathFactory) -> list[StoredEvent]:
+    from fixtures import experts
+    from kenning.materialize.base import EVENT_COLUMNS
+    from kenning.repository.gitrepo import GitRepo
+    from kenning.scrapers.engine import scrape
+
+    root = tmp_path_factory.mktemp("experts")
+    experts.build(root / "repo")
+    scrape(GitRepo.discover(root / "repo"), root / "kenning.db", scrapers=["git"])
+    conn = apsw.Connection(str(root / "kenning.db"))
+    try:
+        return [StoredEvent.from_row(r) for r in
+                conn.execute(f"SELECT {EVENT_COLUMNS} FROM eventlog ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def ranking(conn: apsw.Connection, path: str) -> list[tuple[Any, ...]]:
+    return conn.execute("SELECT author, commits, lines_added, is_main FROM expertise "
+                        "WHERE path = ? ORDER BY score DESC, author", (path,)).fetchall()
+
+
+def test_twenty_old_commits_outrank_one_recent_one(experts_log: list[StoredEvent]) -> None:
+    # core.py: Olga's 20 commits of 2020 against Nick's one (the newest in the log, +50)
+    ranked = ranking(build(experts_log, {}), "src/core.py")
+    assert [r[:3] for r in ranked] == [("olga@example.com", 20, 20), ("nick@example.com", 1, 50)]
+    # ... and the main developer is the one who added the most lines, as code-maat's
+    assert [r[0] for r in ranked if r[3]] == ["nick@example.com"]
+
+
+@pytest.mark.parametrize("half_life_days", [1.0, 30.0, 365.0, 36_500.0])
+def test_one_recent_commit_never_outranks_twenty_whatever_the_half_life(
+        experts_log: list[StoredEvent], half_life_days: float) -> None:
+    ranked = ranking(build(experts_log, {"half_life_days": half_life_days}), "src/core.py")
+    assert ranked[0][0] == "olga@example.com"
+
+
+def test_recent_work_counts_too(experts_log: list[StoredEvent]) -> None:
+    # cli.py: Nick's 4 commits of 2024 outrank Pat's 1 (2023) and Olga's 1 (2020); with
+    # no volume term Olga's single old commit is worth almost nothing
+    conn = build(experts_log, {"volume_weight": 0.0})
+    assert [r[0] for r in ranking(conn, "src/cli.py")] == [
+        "nick@example.com", "pat@example.com", "olga@example.com"]
+    assert ranking(conn, "src/core.py")[0][0] == "nick@example.com"  # recency alone
+
+
+def test_equal_work_ties_by_author(experts_log: list[StoredEvent]) -> None:
+    conn = build(experts_log, {})
+    assert ranking(conn, "tie.py") == [("yan@example.com", 1, 2, 1), ("zed@example.com", 1, 2, 0)]

@@ -308,7 +308,9 @@ def test_unchanged_parameters_keep_the_hash_older_databases_stored() -> None:
         return hashlib.sha256(canonical_json(table).encode()).hexdigest()[:16]
 
     recipe = default_recipe()
-    assert params_hash(recipe.materializer("expertise")[1]) == stored({"half_life_days": 180.0})
+    # expertise gained its volume weight and a longer half-life with version 2: rebuilt anyway
+    assert params_hash(recipe.materializer("expertise")[1]) == stored(
+        {"half_life_days": 365.0, "volume_weight": 1.0})
     assert params_hash(recipe.materializer("signals")[1]) == stored(
         {"half_life_days": 30.0, "windows": [7, 30, 90]})
     for name in ("views", "fts"):

@@ -153,11 +153,13 @@ def _print_report(report: Any) -> None:
     if not report.co_changes:
         out.print("  (none above the recipe's thresholds)")
     main = f" — main developer: {report.main_developer}" if report.main_developer else ""
-    out.print("\n" + bold("experts") + " (score, commits, ownership)" + main, markup=False)
+    out.print("\n" + bold("experts") + " (score, commits, lines added, ownership, last change)"
+              + main, markup=False)
     for e in report.experts:
         own = f"{100 * e['ownership']:.0f}%" if e["ownership"] is not None else "-"
-        out.print(f"  {e['score']:>7.3f}  {e['commits']:>4}  {own:>5}  {e['name']} "
-                  f"<{e['author']}>{'  (main)' if e['is_main'] else ''}")
+        out.print(f"  {e['score']:>7.3f}  {e['commits']:>5}  {e['lines_added']:>7}  {own:>5}  "
+                  f"{e['last_touch'][:10]}  {e['name']} <{e['author']}>"
+                  f"{'  (main)' if e['is_main'] else ''}")
     out.print("\n" + bold("activity")
               + " (decayed score, events, last change, per-window counts)", markup=False)
     for a in report.activity:

@@ -2,20 +2,32 @@
 
 Per author (keyed by e-mail, after `.mailmap`) and file (its current path,
 following renames as co_changes does): commits, lines added and removed, first
-and last touch, and a recency-decayed score, sum over the author's commits of
-2^(-age / half_life) with age measured from the reference time, the newest
-commit in the log (never the wall clock). The `expertise` view adds the
-ownership share (the author's part of all lines added to the file) and flags
-each file's main developer: most lines added, then most commits, then the most
-recent touch, then the smallest e-mail, so ties always break the same way.
+and last touch, and how recently they worked on it, `recent`: the decayed
+commit count, sum over the author's commits of 2^(-age / half_life) with age
+measured from the reference time, the newest commit in the log (never the
+wall clock).
+
+The `expertise` view ranks people by `score`, how much they did as well as how
+recently:
+
+    score = recent + volume_weight * log2(1 + commits) * (1 + ownership)
+
+where ownership is the author's share of all lines added to the file. The
+volume term never decays, so an author of many old commits keeps their place:
+one commit scores at most 1 + 2 * volume_weight and twenty at least
+log2(21) * volume_weight, so at the default weight one recent commit never
+outranks eight old ones (nor two recent ones thirty-six). The view also flags
+each file's main developer as code-maat does, by lines added: most lines added,
+then most commits, then the most recent touch, then the smallest e-mail, so
+ties always break the same way.
 
 Merges are skipped: they carry no line counts and repeat their branch's work.
 
 Incremental like co_changes: raw per-(commit, file) rows, per-(file, author)
-sums folded in canonical order. The decayed score is kept exactly as a
+sums folded in canonical order. The decayed count is kept exactly as a
 `decay.Accumulator` integer (any order of arrival gives the same integer), and
 stored as its value at the row's last touch; the view decays that to the
-reference time, which moves with every new commit.
+reference time, which moves with every new commit, and adds the volume term.
 """
 
 from __future__ import annotations
@@ -39,9 +51,13 @@ from kenning.params import Params, param
 
 @dataclass(frozen=True)
 class ExpertiseParams(Params):
-    half_life_days: float = param(180.0, "a commit counts half as much after this many days",
-                                  minimum=decay.MIN_HALF_LIFE_DAYS,
+    half_life_days: float = param(365.0, "a commit counts half as much towards `recent` after "
+                                  "this many days", minimum=decay.MIN_HALF_LIFE_DAYS,
                                   maximum=decay.MAX_HALF_LIFE_DAYS)
+    volume_weight: float = param(1.0, "how much what someone did, log2(1 + commits) * "
+                                 "(1 + ownership), counts besides `recent`; it never decays, so "
+                                 "many old commits outrank one recent one", minimum=0.0,
+                                 maximum=1000.0)
 
 
 _FOLLOWER = RenameFollower("expertise_touches", "expertise_renames")
@@ -86,7 +102,7 @@ class Authorship:
 
 class ExpertiseMaterializer:
     name = "expertise"
-    version = 1
+    version = 2  # 2: score adds the volume term; recent is the decayed count
     params_type = ExpertiseParams
     consumes = ("git.commit",)
     incremental = True
@@ -98,6 +114,7 @@ class ExpertiseMaterializer:
 
     def create(self, conn: apsw.Connection, params: ExpertiseParams) -> None:
         lam = decay.rate(_half_life(params))
+        weight = float(params.volume_weight)
         conn.execute(f"""
         CREATE TABLE expertise_touches(event_id TEXT NOT NULL, timestamp TEXT NOT NULL,
             sha TEXT NOT NULL, path TEXT NOT NULL, canonical TEXT NOT NULL,
@@ -112,17 +129,24 @@ class ExpertiseMaterializer:
             PRIMARY KEY(path, author)) WITHOUT ROWID;
         CREATE INDEX expertise_authorship_author ON expertise_authorship(author, path);
         CREATE VIEW expertise(path, author, name, commits, lines_added, lines_removed,
-                              first_touch, last_touch, score, ownership, is_main) AS
-        SELECT a.path, a.author, a.name, a.commits, a.lines_added, a.lines_removed,
-               a.first_touch, a.last_touch,
-               a.score * exp(-{lam!r} * ((SELECT unixepoch(max(timestamp))
-                                          FROM expertise_touches) - unixepoch(a.last_touch))),
-               CASE WHEN sum(a.lines_added) OVER file > 0
-                    THEN 1.0 * a.lines_added / sum(a.lines_added) OVER file END,
-               row_number() OVER (file ORDER BY a.lines_added DESC, a.commits DESC,
-                                  a.last_touch DESC, a.author) = 1
-        FROM expertise_authorship a
-        WINDOW file AS (PARTITION BY a.path);
+                              first_touch, last_touch, recent, score, ownership, is_main) AS
+        WITH ranked AS (
+            SELECT a.path, a.author, a.name, a.commits, a.lines_added, a.lines_removed,
+                   a.first_touch, a.last_touch,
+                   a.score * exp(-{lam!r} * ((SELECT unixepoch(max(timestamp))
+                                              FROM expertise_touches)
+                                             - unixepoch(a.last_touch))) AS recent,
+                   CASE WHEN sum(a.lines_added) OVER file > 0
+                        THEN 1.0 * a.lines_added / sum(a.lines_added) OVER file END AS ownership,
+                   row_number() OVER (file ORDER BY a.lines_added DESC, a.commits DESC,
+                                      a.last_touch DESC, a.author) = 1 AS is_main
+            FROM expertise_authorship a
+            WINDOW file AS (PARTITION BY a.path))
+        SELECT path, author, name, commits, lines_added, lines_removed, first_touch, last_touch,
+               recent,
+               recent + {weight!r} * log2(1 + commits) * (1 + coalesce(ownership, 0)),
+               ownership, is_main
+        FROM ranked;
         CREATE VIEW expertise_main AS SELECT * FROM expertise WHERE is_main;
         """)
 

@@ -61,15 +61,21 @@ def file_report(conn: apsw.Connection, path: str, limit: int = 10) -> FileReport
         report.notes.append(f"no co-change table yet; {MATERIALIZE_HINT}")
 
     if "expertise" in present:
+        # ranked as `experts_for` ranks people (score, then e-mail): how much they did to
+        # the file as well as how recently; the main developer is by lines added and named
+        # even when their score leaves them out of the first `limit`
         report.experts = _rows(conn, """
             SELECT name, author, commits, lines_added, lines_removed, first_touch, last_touch,
-                   round(score, 4) AS score, round(ownership, 4) AS ownership, is_main
-            FROM expertise WHERE path = ?
-            ORDER BY score DESC, commits DESC, author LIMIT ?""", (path, limit))
+                   round(recent, 4) AS recent, round(score, 4) AS score,
+                   round(ownership, 4) AS ownership, is_main
+            FROM expertise e WHERE path = ?
+            ORDER BY e.score DESC, e.author LIMIT ?""", (path, limit))  # unrounded
         for expert in report.experts:
             expert["is_main"] = bool(expert["is_main"])
-            if expert["is_main"]:
-                report.main_developer = f"{expert['name']} <{expert['author']}>"
+        main = conn.execute("SELECT name, author FROM expertise_main WHERE path = ?",
+                            (path,)).fetchone()
+        if main is not None:
+            report.main_developer = f"{main[0]} <{main[1]}>"
     else:
         report.notes.append(f"no expertise table yet; {MATERIALIZE_HINT}")
 

@@ -1,7 +1,7 @@
 """The `embeddings` materializer: one vector per searchable document.
 
 It embeds the `body` the `fts` materializer indexes (commit messages, session
-items, code functions and types), computed from the event by the same
+items, code definitions and chunks), computed from the event by the same
 function, so the two stay in step without depending on each other's tables
 (the `minilm-brief` model keeps a code symbol's name, signature and doc
 comment only). Vectors come from the user-wide cache when the text was ever
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import apsw
 
 from kenning.materialize.base import StoredEvent
-from kenning.materialize.fts import CODE_SYMBOLS, SESSION_ITEMS, document
+from kenning.materialize.fts import CODE_DOCUMENTS, SESSION_ITEMS, document
 from kenning.params import Params, param
 from kenning.progress import Progress
 
@@ -74,11 +74,11 @@ def _model(params: EmbeddingsParams) -> EmbeddingModel:
 
 class EmbeddingsMaterializer:
     name = "embeddings"
-    version = 1
+    version = 2  # 2: constants and code chunks are documents too
     params_type = EmbeddingsParams
     incremental = True
     index_after_rebuild = False
-    consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
+    consumes = ("git.commit", *SESSION_ITEMS, *CODE_DOCUMENTS)
 
     def __init__(self) -> None:
         self._pending: dict[str, str] = {}  # event_id -> text to embed, until finish()

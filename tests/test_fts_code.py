@@ -65,9 +65,31 @@ class SpawnEntity:
     \"\"\"Puts things into the world.\"\"\"
 
 
+@system(stage='late')
 def despawn_all_entities(world):
     \"\"\"Clears the routing of every entity.\"\"\"
     return world
+"""
+
+
+REJECTION_RS = """\
+pub use crate::extract::Json;
+
+define_rejection! {
+    #[status = UNSUPPORTED_MEDIA_TYPE]
+    #[body = "Expected request with `Content-Type: application/json`"]
+    pub struct MissingJsonContentType;
+}
+"""
+
+SCHEMAS_JS = """\
+export const ZodObject = core.$constructor("ZodObject", (inst, def) => {
+  inst.shape = def.shape;
+  inst.keyof = () => _enum(Object.keys(inst._zod.def.shape));
+  inst.catchall = (catchall) => inst.clone({ ...inst._zod.def, catchall });
+  inst.passthrough = () => inst.clone({ ...inst._zod.def, catchall: unknown() });
+  inst.strict = () => inst.clone({ ...inst._zod.def, catchall: never() });
+});
 """
 
 
@@ -77,7 +99,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> apsw.Connection:
     r = RepoBuilder(repo)
     r.commit("Start", "2024-03-01T10:00:00+00:00",
              {"lib/response.js": RESPONSE_JS, "tree.go": TREE_GO, "routergroup.go": ROUTER_GO,
-              "src/game/world.py": WORLD_PY})
+              "src/game/world.py": WORLD_PY, "src/rejection.rs": REJECTION_RS,
+             "packages/zod/v4/schemas.js": SCHEMAS_JS})
     r.commit("Note the routes", "2024-03-02T10:00:00+00:00", {"NOTES.md": "routes\n"})
     path = repo / ".kenning" / "kenning.db"
     update(GitRepo.discover(repo), path)
@@ -146,7 +169,7 @@ def test_code_documents_carry_file_span_and_name(db: apsw.Connection) -> None:
         ("code.type", "SpawnEntity", "SpawnEntity", "src/game/world.py", 4, 5,
          "src/game/world.py:4"),
         ("code.function", "despawn_all_entities", "despawn_all_entities", "src/game/world.py",
-         8, 10, "src/game/world.py:8")]
+         9, 11, "src/game/world.py:9")]
     assert {r[7] for r in rows} == {json.dumps(["src/game/world.py"])}
     assert {r[8] for r in rows} == {"world world game src"}
     method = db.execute("SELECT title, symbol FROM documents WHERE path = 'tree.go' "
@@ -158,3 +181,22 @@ def test_commits_and_sessions_have_no_code_columns(db: apsw.Connection) -> None:
     rows = db.execute("SELECT path, start_line, end_line, symbol, path_text FROM documents "
                       "WHERE kind != 'code'").fetchall()
     assert rows and set(rows) == {(None, None, None, None, "")}
+
+
+def test_code_outside_definitions_is_found(db: apsw.Connection) -> None:
+    assert code_hits(db, "missing json content type")[0] == ("src/rejection.rs",
+                                                               "src/rejection.rs")
+    assert code_hits(db, "passthrough catchall")[0][0] == "packages/zod/v4/schemas.js"
+    row = db.execute("SELECT kind, event_type, title, source, paths, path, start_line, end_line,"
+                     " symbol, path_text FROM documents WHERE event_type = 'code.chunk' "
+                     "AND path = 'src/rejection.rs'").fetchone()
+    assert row == ("code", "code.chunk", "src/rejection.rs", "src/rejection.rs:1",
+                   '["src/rejection.rs"]', "src/rejection.rs", 1, 7, None,
+                   "rejection rejection src")
+
+
+def test_decorators_are_searchable(db: apsw.Connection) -> None:
+    assert code_hits(db, "spawn entity")[0][1] == "SpawnEntity"
+    body = db.execute("SELECT body FROM documents WHERE symbol = 'despawn_all_entities'"
+                      ).fetchone()[0]
+    assert body.split("\n")[:2] == ["despawn_all_entities", "@system(stage='late')"]

@@ -204,7 +204,8 @@ def _code_document(e: StoredEvent) -> Document:
     if e.event_type == "code.constant" and d.get("value"):  # `NAME = value`, as written
         typed = f"{name}: {d['type']}" if d.get("type") else name
         head = f"{typed} = {d['value']}"
-    parts = [head, d.get("signature"), d.get("docstring"), d.get("body_excerpt")]
+    decorators = "\n".join(f"@{x}" for x in d.get("decorators") or [])  # `@app.route("/")`
+    parts = [head, decorators, d.get("signature"), d.get("docstring"), d.get("body_excerpt")]
     body = "\n".join(str(p).strip() for p in parts if p and str(p).strip())
     return Document("code", source, None, [path], name, body, path, start, end, symbol)
 

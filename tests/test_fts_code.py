@@ -200,3 +200,20 @@ def test_decorators_are_searchable(db: apsw.Connection) -> None:
     body = db.execute("SELECT body FROM documents WHERE symbol = 'despawn_all_entities'"
                       ).fetchone()[0]
     assert body.split("\n")[:2] == ["despawn_all_entities", "@system(stage='late')"]
+
+
+def test_chunks_are_embedded_with_their_file() -> None:
+    from kenning.eventlog.reader import StoredEvent
+    from kenning.materialize.embeddings import embedding_text
+
+    code = "\n".join(f"import m{i}" for i in range(20))
+    chunk = StoredEvent("e1", "code.chunk", "2024-01-01T00:00:00Z", "lib/response.js::chunk:1",
+                        "lib/response.js", {"start_line": 1, "end_line": 20, "text": code,
+                                            "language": "javascript"})
+    assert embedding_text(chunk, brief_code=False) == "lib/response.js\n" + code
+    brief = embedding_text(chunk, brief_code=True)
+    assert brief is not None and brief.split("\n") == ["lib/response.js", *code.split("\n")[:8]]
+    constant = StoredEvent("e2", "code.constant", "2024-01-01T00:00:00Z", "a.py::LIMIT", "a.py",
+                           {"name": "LIMIT", "qualified_name": "LIMIT", "value": "64",
+                            "start_line": 3, "end_line": 3})
+    assert embedding_text(constant, brief_code=False) == "LIMIT = 64"

@@ -3,7 +3,6 @@ with a counted reason; the rules are git's (checked against `git check-attr`).""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -139,30 +138,28 @@ def test_marked_files_are_skipped_with_their_reason(tmp_path: Path, kenning: Run
     r = RepoBuilder(tmp_path / "repo")
     r.commit("Code", "2024-01-01T00:00:00+00:00", dict(FILES))
     db = tmp_path / "repo" / ".kenning" / "kenning.db"
-    update(GitRepo.discover(r.path), db)
+    update(GitRepo.discover(r.path), db, run_materializers=False)
     assert _code_files(db) == set(FILES)
 
     r.commit("Mark vendored, generated and documentation files", "2024-01-02T00:00:00+00:00",
              {".gitattributes": "grammars/** linguist-vendored\n*.pb.go linguist-generated\n"
                                 "docs/** linguist-documentation\n"})
-    update(GitRepo.discover(r.path), db)
+    update(GitRepo.discover(r.path), db, run_materializers=False)
     assert _code_files(db) == {"src/app.py"}
     units = _units(db)
     assert (units["grammars/tree_sitter/parser.c"], units["api/service.pb.go"],
             units["docs/conf.py"]) == ("skipped:vendored", "skipped:generated",
                                        "skipped:documentation")
-    status = kenning("status", "--json", cwd=r.path)
-    counts = json.loads(status.stdout)["units"]["code"]
-    assert (counts["skipped:vendored"], counts["skipped:generated"],
-            counts["skipped:documentation"]) == (1, 1, 1)
-    assert "skipped:documentation 1" in kenning("status", cwd=r.path).stdout
+    status = kenning("status", cwd=r.path).stdout
+    for reason in ("vendored", "generated", "documentation"):
+        assert f"skipped:{reason} 1" in status
 
     r.commit("Our parser after all", "2024-01-03T00:00:00+00:00",
              {"grammars/.gitattributes": "tree_sitter/** -linguist-vendored\n"})
-    update(GitRepo.discover(r.path), db)
+    update(GitRepo.discover(r.path), db, run_materializers=False)
     assert _code_files(db) == {"src/app.py", "grammars/tree_sitter/parser.c"}
     full = tmp_path / "full.db"
-    update(GitRepo.discover(r.path), full)
+    update(GitRepo.discover(r.path), full, run_materializers=False)
     assert _digest(db) == _digest(full)  # incremental = full
 
 

@@ -329,7 +329,7 @@ def source_files(draw: st.DrawFn) -> tuple[str, Source]:
     return language, out
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(source_files())
 def test_every_line_with_a_word_is_in_a_definition_or_a_chunk(
         generated: tuple[str, Source]) -> None:

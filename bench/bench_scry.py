@@ -76,7 +76,9 @@ def build(path: Path, docs: int) -> None:
             fts.append((n + 1, title, text))
             v = vrng.standard_normal(384).astype(np.float32)
             vecs.append((f"e{n:08d}", "bench", "h", (v / np.linalg.norm(v)).tobytes()))
-        conn.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO documents(doc_id, event_id, kind, event_type, timestamp, "
+                         "source, author, paths, title, body, search_text) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
         conn.executemany("INSERT INTO documents_fts(rowid, title, search_text) VALUES (?,?,?)",
                          fts)
         conn.executemany("INSERT INTO embeddings VALUES (?,?,?,?)", vecs)

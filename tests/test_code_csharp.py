@@ -165,6 +165,7 @@ namespace Outer.Mid
         ("code.type", "Outer.Mid.Top"),
         ("code.import", "import:System.Linq"),
         ("code.import", "import:Acme.Util"),  # global:: is the root, not a name
+        ("code.chunk", "chunk:1"),  # the usings and the namespace lines
         ("code.call", "Outer.Mid.Inner.Widget.Spin"),
     ]
     widget = facts[0][2]

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from fixtures.builder import BOB, RepoBuilder
 from kenning.eventlog import database
-from kenning.materialize.fts import mentioned_paths, split_identifier
+from kenning.materialize.fts import mentioned_paths
+from kenning.materialize.tokens import split_identifier
 from kenning.repository.gitrepo import GitRepo
 from kenning.scry.filters import Filters
 from kenning.scry.lexical import fts_query

@@ -66,8 +66,8 @@ TIES = [
      "parse_log_rotation_flag", "parse_log_rotation_flag\ndef parse_log_rotation_flag(argv)\n"
      "Read the log rotation option from the command line arguments."),
     ("session", "session.decision", "2024-01-03T00:00:00Z", "20240103-000000", None,
-     ["ops/cron.py"], "Archive the server logs every night",
-     "Every night the server logs are archived and each day begins with empty files: "
+     ["ops/cron.py"], "Archive the server output every night",
+     "Every night the server output is archived and each day begins with empty files: "
      "nightly rotation."),
 ]
 
@@ -112,7 +112,7 @@ def test_lexical_finds_exact_words(searcher: Searcher) -> None:
 
 def test_semantic_finds_a_paraphrase_with_no_shared_word(searcher: Searcher) -> None:
     query = "why did we consolidate storage instead of one db per client"
-    assert searcher.search("consolidate client", mode="lexical").results == []
+    assert searcher.search("unify client", mode="lexical").results == []
     top = sources(searcher.search(query, mode="semantic", limit=3))
     assert {"a" * 40, "20240104-090000"} & set(top[:2])
     connectivity = sources(searcher.search("unreliable connectivity to the remote service",

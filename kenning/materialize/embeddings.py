@@ -1,12 +1,14 @@
 """The `embeddings` materializer: one vector per searchable document.
 
 It embeds the `body` the `fts` materializer indexes (commit messages, session
-items, code functions and types), computed from the event by the same
+items, code definitions and chunks), computed from the event by the same
 function, so the two stay in step without depending on each other's tables
 (the `minilm-brief` model keeps a code symbol's name, signature and doc
-comment only). Vectors come from the user-wide cache when the text was ever
-embedded by the same model before (any database, any clone, any `--until`);
-only the rest reaches the model.
+comment only). A chunk of code between definitions is embedded with its
+file's path first (its code alone often names nothing: imports, a call).
+Vectors come from the user-wide cache when the text was ever embedded by the
+same model before (any database, any clone, any `--until`); only the rest
+reaches the model.
 
 `add()` only collects the texts; `finish()` embeds all of them in one
 pass, so the progress bar knows the run's whole total, and returns the run's
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import apsw
 
 from kenning.materialize.base import StoredEvent
-from kenning.materialize.fts import CODE_SYMBOLS, SESSION_ITEMS, document
+from kenning.materialize.fts import CODE_DOCUMENTS, SESSION_ITEMS, document
 from kenning.params import Params, param
 from kenning.progress import Progress
 
@@ -40,13 +42,19 @@ CREATE TABLE embeddings(
 """
 
 
+_BRIEF_LINES = 8  # of a chunk, for the brief model (which keeps a definition's head only)
+
+
 def embedding_text(event: StoredEvent, brief_code: bool) -> str | None:
     """What is embedded for an event: its search document's body, or None."""
     doc = document(event)
     if doc is None:
         return None
     text = doc.body
-    if brief_code and doc.kind == "code":
+    if event.event_type == "code.chunk":  # code between definitions: its file says what it is
+        head = doc.body if not brief_code else "\n".join(doc.body.split("\n")[:_BRIEF_LINES])
+        text = f"{doc.title}\n{head}"
+    elif brief_code and doc.kind == "code":
         d = event.data
         parts = [doc.title, d.get("signature"), d.get("docstring")]
         text = "\n".join(str(p).strip() for p in parts if p and str(p).strip())
@@ -74,11 +82,11 @@ def _model(params: EmbeddingsParams) -> EmbeddingModel:
 
 class EmbeddingsMaterializer:
     name = "embeddings"
-    version = 1
+    version = 2  # 2: constants and code chunks (with their path) are documents too
     params_type = EmbeddingsParams
     incremental = True
     index_after_rebuild = False
-    consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
+    consumes = ("git.commit", *SESSION_ITEMS, *CODE_DOCUMENTS)
 
     def __init__(self) -> None:
         self._pending: dict[str, str] = {}  # event_id -> text to embed, until finish()

@@ -1,9 +1,16 @@
-"""The `fts` materializer: one FTS5 index over commits, session items and code symbols.
+"""The `fts` materializer: one FTS5 index over commits, session items and code.
 
 One `documents` table (the shared search contract scry and embeddings read)
 and one external-content FTS5 index over it, so BM25 scores are comparable
-across kinds. Identifiers are split for search: `SpawnEntity` is also indexed
-as "spawn entity" (unicode61 already splits `spawn_entity` on the underscore).
+across kinds. Three columns: the title, the words of a code document's path
+(`tokens.path_text`: "response" finds `lib/response.js` by its name alone) and
+the text. The porter tokenizer stems ("routes" finds "routing"), and
+identifiers are also indexed split (`SpawnEntity` as "spawn entity"; see tokens).
+
+Code documents are the definitions (functions, types, constants) and the
+chunks of code outside them (`code.chunk`), so every line of a source file
+is in some document; each carries its file, line span and, for a definition,
+its unqualified name (`symbol`).
 
 A session item's `paths` are the repository paths its text names that the git
 history knows (any path a commit touched), else the session file. Which paths
@@ -25,10 +32,13 @@ import apsw
 from kenning.eventlog import reader
 from kenning.eventlog.events import canonical_json
 from kenning.materialize.base import Params, StoredEvent
+from kenning.materialize.tokens import index_text, path_text
+
+searchable = index_text  # its name before tokens.py (scry's tests and the benchmark use it)
 
 SESSION_ITEMS = ("session.goal", "session.decision", "session.pattern", "session.challenge",
                  "session.work", "session.context", "session.note")
-CODE_SYMBOLS = ("code.function", "code.type")
+CODE_DOCUMENTS = ("code.function", "code.type", "code.constant", "code.chunk")
 
 _DDL = """
 CREATE TABLE documents(
@@ -42,12 +52,19 @@ CREATE TABLE documents(
   paths TEXT NOT NULL,
   title TEXT NOT NULL,
   body TEXT NOT NULL,
-  search_text TEXT NOT NULL
+  search_text TEXT NOT NULL,
+  path TEXT,                       -- code: the file; NULL otherwise
+  start_line INTEGER,              -- code: the span the document covers (1-based, inclusive)
+  end_line INTEGER,
+  symbol TEXT,                     -- a definition's unqualified name; NULL otherwise
+  path_text TEXT NOT NULL DEFAULT ''  -- code: the words of its path (tokens.path_text)
 );
 CREATE INDEX documents_kind ON documents(kind, timestamp);
 CREATE INDEX documents_time ON documents(timestamp);
-CREATE VIRTUAL TABLE documents_fts USING fts5(title, search_text, content='documents',
-  content_rowid='doc_id', tokenize='unicode61 remove_diacritics 2');
+CREATE INDEX documents_path ON documents(path) WHERE path IS NOT NULL;
+CREATE VIRTUAL TABLE documents_fts USING fts5(title, path_text, search_text,
+  content='documents', content_rowid='doc_id',
+  tokenize='porter unicode61 remove_diacritics 2');
 -- every path the git history knows, with how many commit events name it
 CREATE TABLE fts_paths(path TEXT PRIMARY KEY, commits INTEGER NOT NULL) WITHOUT ROWID;
 -- each known path under every "/"-boundary suffix ("a/b/c.py", "b/c.py", "c.py")
@@ -63,8 +80,6 @@ _MAX_MENTIONS = 20  # path-like tokens kept per item
 _MAX_AMBIGUOUS = 3  # a token naming more known paths than this ("__init__.py") is ignored
 _RUN = re.compile(r"[\w.\-/]+")
 _FILE_NAME = re.compile(r"\w\.[A-Za-z0-9]+$")
-_IDENT = re.compile(r"[^\W\d_][\w]*")
-_CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
 @dataclass(frozen=True)
@@ -75,15 +90,21 @@ class Document:
     paths: list[str] | None  # None: a session item, resolved against the known paths
     title: str
     body: str
+    path: str | None = None  # code only, and the three below
+    start_line: int | None = None
+    end_line: int | None = None
+    symbol: str | None = None
 
 
 class FtsMaterializer:
     name = "fts"
-    version = 2  # 2: a session item's source is its note's path:line
+    # 2: a session item's source is its note's path:line; 3: path words, line spans,
+    # symbols, constants and code chunks, stemming
+    version = 3
     params_type = Params  # none
     incremental = True
     index_after_rebuild = False
-    consumes = ("git.commit", *SESSION_ITEMS, *CODE_SYMBOLS)
+    consumes = ("git.commit", *SESSION_ITEMS, *CODE_DOCUMENTS)
 
     def tables(self) -> tuple[str, ...]:
         return ("documents", "documents_fts", "fts_paths", "fts_path_suffixes", "fts_mentions")
@@ -107,27 +128,30 @@ class FtsMaterializer:
                 paths = _resolve(conn, tokens, event.source_file)
             rows.append((event.event_id, doc.kind, event.event_type, event.timestamp, doc.source,
                          doc.author, canonical_json(paths), doc.title, doc.body,
-                         searchable(doc.title, doc.body)))
+                         index_text(doc.title, doc.body), doc.path, doc.start_line,
+                         doc.end_line, doc.symbol, path_text(doc.path) if doc.path else ""))
         row = conn.execute("SELECT coalesce(max(doc_id), 0) FROM documents").fetchone()
         last = row[0] if row else 0
         conn.executemany(
             "INSERT INTO documents(event_id, kind, event_type, timestamp, source, author,"
-            " paths, title, body, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            " paths, title, body, search_text, path, start_line, end_line, symbol, path_text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.executemany("INSERT INTO fts_mentions VALUES (?, ?)", mentions)
         # new rows get doc_ids above the old maximum (INTEGER PRIMARY KEY, no AUTOINCREMENT)
-        conn.execute("INSERT INTO documents_fts(rowid, title, search_text) "
-                     "SELECT doc_id, title, search_text FROM documents WHERE doc_id > ?", (last,))
+        conn.execute("INSERT INTO documents_fts(rowid, title, path_text, search_text) "
+                     "SELECT doc_id, title, path_text, search_text FROM documents "
+                     "WHERE doc_id > ?", (last,))
         _refresh(conn, changed)
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
                params: Params) -> bool:
         for event in events:
-            row = conn.execute("SELECT doc_id, title, search_text FROM documents "
+            row = conn.execute("SELECT doc_id, title, path_text, search_text FROM documents "
                                "WHERE event_id = ?", (event.event_id,)).fetchone()
             if row is None:
                 continue
-            conn.execute("INSERT INTO documents_fts(documents_fts, rowid, title, search_text) "
-                         "VALUES ('delete', ?, ?, ?)", row)
+            conn.execute("INSERT INTO documents_fts(documents_fts, rowid, title, path_text,"
+                         " search_text) VALUES ('delete', ?, ?, ?, ?)", row)
             conn.execute("DELETE FROM documents WHERE doc_id = ?", (row[0],))
             conn.execute("DELETE FROM fts_mentions WHERE event_id = ?", (event.event_id,))
         commits = [e for e in events if e.event_type == "git.commit"]
@@ -158,37 +182,41 @@ def document(e: StoredEvent) -> Document | None:
         if e.source_file and d.get("line"):
             where = f"{e.source_file}:{d['line']}"
         return Document("session", where, None, None, _first_line(text), text)
-    if e.event_type.startswith("code."):
-        name = str(d.get("qualified_name") or d.get("name") or e.source_id.split("::")[-1])
-        parts = [name, d.get("signature"), d.get("docstring"), d.get("body_excerpt")]
-        body = "\n".join(str(p).strip() for p in parts if p and str(p).strip())
-        line = d.get("start_line") or d.get("line")
-        path = e.source_file or e.source_id.split("::")[0]
-        source = f"{path}:{line}" if line else path
-        return Document("code", source, None, [path], name, body)
+    if e.event_type in CODE_DOCUMENTS:
+        return _code_document(e)
     return None
+
+
+def _code_document(e: StoredEvent) -> Document:
+    """A definition (titled by its qualified name) or a chunk of the code outside
+    the definitions (titled by its file)."""
+    d = e.data
+    path = e.source_file or e.source_id.split("::")[0]
+    start = _line(d.get("start_line") or d.get("line"))
+    end = _line(d.get("end_line")) or start
+    source = f"{path}:{start}" if start else path
+    if e.event_type == "code.chunk":
+        return Document("code", source, None, [path], path, str(d.get("text") or ""),
+                        path, start, end, None)
+    name = str(d.get("qualified_name") or d.get("name") or e.source_id.split("::")[-1])
+    symbol = str(d.get("name") or name.rsplit(".", 1)[-1])
+    head = name
+    if e.event_type == "code.constant" and d.get("value"):  # `NAME = value`, as written
+        typed = f"{name}: {d['type']}" if d.get("type") else name
+        head = f"{typed} = {d['value']}"
+    decorators = "\n".join(f"@{x}" for x in d.get("decorators") or [])  # `@app.route("/")`
+    parts = [head, decorators, d.get("signature"), d.get("docstring"), d.get("body_excerpt")]
+    body = "\n".join(str(p).strip() for p in parts if p and str(p).strip())
+    return Document("code", source, None, [path], name, body, path, start, end, symbol)
+
+
+def _line(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0].strip() if text.strip() else ""
     return line[:200]
-
-
-def split_identifier(word: str) -> str:
-    """`SpawnEntity` and `spawn_entity` -> "spawn entity" (lower case)."""
-    parts = [p for chunk in word.split("_") for p in _CAMEL_PART.findall(chunk)]
-    return " ".join(p.lower() for p in parts) if parts else word.lower()
-
-
-def searchable(title: str, body: str) -> str:
-    """Title and body, then every camelCase identifier split into words (unicode61
-    already splits snake_case on the underscore)."""
-    extra: dict[str, None] = {}
-    for word in dict.fromkeys(_IDENT.findall(title + "\n" + body)):
-        if word[1:] == word[1:].lower() or word == word.upper():
-            continue  # no inner capital, or all capitals: nothing to split
-        extra.setdefault(split_identifier(word), None)
-    return "\n".join([title, body, *extra]) if extra else title + "\n" + body
 
 
 def mentioned_paths(text: str) -> list[str]:

@@ -8,35 +8,12 @@ rare the matches are.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import apsw
 
+from kenning.materialize.tokens import query_terms
 from kenning.scry.filters import Filters, where
-
-MAX_TERMS = 32
-_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*|[^\W_]+", re.UNICODE)
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_STOP = """a about after all also an and any are as at be been before but by can could did do
-does for from had has have how i if in into is it its just me more most my no not of off on or our
-out over should so some such than that the their them then there these they this those to too
-under up us was we were what when where which who why will with would you your"""
-STOPWORDS = frozenset(_STOP.split())
-
-
-def query_terms(text: str) -> list[str]:
-    """Distinct lower-case search words of `text`, identifier parts included."""
-    terms: list[str] = []
-    for word in _WORD.findall(text):
-        parts = [word] + [p for piece in word.split("_") for p in _CAMEL.findall(piece)]
-        for part in parts:
-            low = part.lower()
-            if low and low not in STOPWORDS and low not in terms:
-                terms.append(low)
-    if not terms:  # a query of stop words only still means something
-        terms = [w.lower() for w in _WORD.findall(text)][:MAX_TERMS]
-    return terms[:MAX_TERMS]
 
 
 def fts_query(text: str, conn: apsw.Connection | None = None) -> str | None:
@@ -77,7 +54,7 @@ def search(conn: apsw.Connection, text: str, filters: Filters,
     if match is None:
         return []
     condition, params = where(conn, filters)
-    sql = (f"SELECT d.doc_id, -bm25(documents_fts, 2.0, 1.0) AS score FROM documents_fts "
+    sql = (f"SELECT d.doc_id, -bm25(documents_fts, 2.0, 3.0, 1.0) AS score FROM documents_fts "
            f"JOIN documents d ON d.doc_id = documents_fts.rowid "
            f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.event_id LIMIT ?")
     args: list[Any] = [match, *params, limit]

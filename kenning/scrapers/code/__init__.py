@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from kenning.eventlog.events import Event, utc_timestamp
 from kenning.repository.gitrepo import TreeEntry
 from kenning.scrapers.base import ScrapeContext, UnitResult
+from kenning.scrapers.code.attributes import Attributes, attribute_files
 from kenning.scrapers.code.cache import ParseCache, compress
 from kenning.scrapers.code.extract import decode_facts
 from kenning.scrapers.code.filters import content_skip, excluded, minified_name
@@ -62,7 +63,7 @@ class CodeScraper:
         units = {}
         for path, plan in plans.items():
             entry = plan.entry
-            if plan.skip in ("submodule", "symlink", "missing-blob"):
+            if plan.skip is not None:  # so a file's fingerprint changes with its attributes
                 units[path] = f"{plan.skip}:{entry.object_id}"
             else:
                 when = times.get(path) or self._target_time(ctx)
@@ -129,7 +130,9 @@ class CodeScraper:
         options = ctx.options
         extensions = extension_map(options.code_extensions)
         plans = {}
-        for entry in ctx.repo.ls_tree(ctx.target):
+        entries = ctx.repo.ls_tree(ctx.target)
+        attributes = _attributes(ctx, entries)
+        for entry in entries:
             if entry.kind == "commit":
                 plans[entry.path] = _Plan(entry, None, "submodule")
                 continue
@@ -141,6 +144,8 @@ class CodeScraper:
                 skip = "symlink"
             elif excluded(entry.path, options.code_exclude):
                 skip = "vendored"
+            elif attributes and (reason := attributes.reason(entry.path)) is not None:
+                skip = reason  # vendored, generated or documentation in .gitattributes
             elif entry.missing:  # this clone lacks the blob (never fetched)
                 skip = "missing-blob"
             elif entry.size is not None and entry.size > options.code_max_bytes:
@@ -194,6 +199,19 @@ class CodeScraper:
                 yield blob, language
         finally:
             cache.put_many(rows)
+
+
+def _attributes(ctx: ScrapeContext, entries: list[TreeEntry]) -> Attributes:
+    """The linguist attributes of the tree's .gitattributes files (one this clone
+    lacks reads as empty, with a warning: it is never fetched)."""
+    files = [e for e in entries if e.kind == "blob" and e.mode != _SYMLINK
+             and attribute_files([e.path])]
+    blobs = dict(ctx.repo.read_blobs(sorted({e.object_id for e in files if not e.missing})))
+    for e in files:
+        if e.object_id not in blobs:
+            ctx.warn("this clone lacks the blob of this .gitattributes; its attributes are "
+                     "not applied", kind="code", where=e.path)
+    return Attributes({e.path: blobs.get(e.object_id, b"") for e in files})
 
 
 def file_events(path: str, when: str, facts: bytes) -> list[Event]:

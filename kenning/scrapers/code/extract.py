@@ -18,6 +18,7 @@ from tree_sitter import Language as Grammar
 from tree_sitter import Node, Parser, Query, QueryCursor
 
 from kenning.eventlog.events import canonical_bytes
+from kenning.scrapers.code.chunks import chunks
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
 from kenning.scrapers.versions import VERSIONS
 
@@ -102,6 +103,10 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         for imp in lang.imports(node, caps, src):
             payload = {**imp, "line": line, "language": language}
             facts.append(["code.import", f"import:{imp['module']}", payload])
+    for chunk in chunks(src.decode("utf-8", "replace").split("\n"), _spans(lang, defs, src)):
+        facts.append(["code.chunk", f"chunk:{chunk.start_line}",
+                      {"start_line": chunk.start_line, "end_line": chunk.end_line,
+                       "text": chunk.text}])
     lines = []
     seen: dict[str, int] = {}
     for event_type, key, payload in facts:  # payloads leave as canonical JSON: the worker
@@ -310,6 +315,41 @@ def _place(item: _Item, stack: list[_Item]) -> None:
         parent.children.append(item)
     if item.kind in _CONTAINERS:
         stack.append(item)
+
+
+def _spans(lang: Language, defs: list[_Item], src: bytes) -> list[tuple[int, int]]:
+    """The lines each definition's own document holds, which chunks leave out: a
+    function whole, a type's first lines (its document shows its signature and
+    the start of its body: the rest, past its methods, is chunked), each from
+    the decorators, attributes and doc comments right above it."""
+    spans = []
+    for item in defs:
+        if item.kind == "function":
+            end = item.end_line
+        elif item.kind in TYPE_KINDS:
+            end = min(item.end_line, item.start_line + EXCERPT_LINES)
+        else:
+            continue
+        spans.append((_lead_line(lang, item.node, src), end))
+    return spans
+
+
+def _lead_line(lang: Language, node: Node, src: bytes) -> int:
+    """The first line of a definition with what leads it: its wrappers (a Python
+    decorated definition, a JavaScript export), then the attributes and doc
+    comments just above (no blank line between), as its doc comment is read."""
+    outer = lang.outer(node)
+    row = outer.start_point[0]
+    prev = outer.prev_named_sibling
+    while prev is not None and row - prev.end_point[0] <= 1:
+        attribute = prev.type in lang.skip_before_doc or prev.type in lang.attribute_types
+        doc = prev.type in lang.comment_types and not lang.docstring_in_body \
+            and lang.is_doc_comment(text(prev, src))
+        if not (attribute or doc):
+            break
+        row = prev.start_point[0]
+        prev = prev.prev_named_sibling
+    return row + 1
 
 
 def _excerpt(body: Node | None, src: bytes, after_docstring: bool = False) -> str:

@@ -42,12 +42,20 @@ CREATE TABLE documents(
   paths TEXT NOT NULL,
   title TEXT NOT NULL,
   body TEXT NOT NULL,
-  search_text TEXT NOT NULL
+  search_text TEXT NOT NULL,
+  path TEXT,
+  start_line INTEGER,
+  end_line INTEGER,
+  symbol TEXT,
+  path_text TEXT NOT NULL
 );
+CREATE INDEX documents_symbol ON documents(symbol);
+CREATE INDEX documents_path ON documents(path);
 CREATE INDEX documents_kind ON documents(kind, timestamp);
 CREATE INDEX documents_time ON documents(timestamp);
-CREATE VIRTUAL TABLE documents_fts USING fts5(title, search_text, content='documents',
-  content_rowid='doc_id', tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE documents_fts USING fts5(title, path_text, search_text,
+  content='documents', content_rowid='doc_id',
+  tokenize='porter unicode61 remove_diacritics 2');
 -- every path the git history knows, with how many commit events name it
 CREATE TABLE fts_paths(path TEXT PRIMARY KEY, commits INTEGER NOT NULL) WITHOUT ROWID;
 -- each known path under every "/"-boundary suffix ("a/b/c.py", "b/c.py", "c.py")
@@ -75,11 +83,15 @@ class Document:
     paths: list[str] | None  # None: a session item, resolved against the known paths
     title: str
     body: str
+    path: str | None = None  # code: the file
+    start_line: int | None = None
+    end_line: int | None = None
+    symbol: str | None = None
 
 
 class FtsMaterializer:
     name = "fts"
-    version = 2  # 2: a session item's source is its note's path:line
+    version = 3  # 3: code path, span, symbol and path words (TEMP)
     params_type = Params  # none
     incremental = True
     index_after_rebuild = False
@@ -107,27 +119,30 @@ class FtsMaterializer:
                 paths = _resolve(conn, tokens, event.source_file)
             rows.append((event.event_id, doc.kind, event.event_type, event.timestamp, doc.source,
                          doc.author, canonical_json(paths), doc.title, doc.body,
-                         searchable(doc.title, doc.body)))
+                         searchable(doc.title, doc.body), doc.path, doc.start_line,
+                         doc.end_line, doc.symbol, path_text(doc.path) if doc.path else ""))
         row = conn.execute("SELECT coalesce(max(doc_id), 0) FROM documents").fetchone()
         last = row[0] if row else 0
         conn.executemany(
             "INSERT INTO documents(event_id, kind, event_type, timestamp, source, author,"
-            " paths, title, body, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            " paths, title, body, search_text, path, start_line, end_line, symbol, path_text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.executemany("INSERT INTO fts_mentions VALUES (?, ?)", mentions)
         # new rows get doc_ids above the old maximum (INTEGER PRIMARY KEY, no AUTOINCREMENT)
-        conn.execute("INSERT INTO documents_fts(rowid, title, search_text) "
-                     "SELECT doc_id, title, search_text FROM documents WHERE doc_id > ?", (last,))
+        conn.execute("INSERT INTO documents_fts(rowid, title, path_text, search_text) "
+                     "SELECT doc_id, title, path_text, search_text FROM documents "
+                     "WHERE doc_id > ?", (last,))
         _refresh(conn, changed)
 
     def remove(self, conn: apsw.Connection, events: Sequence[StoredEvent],
                params: Params) -> bool:
         for event in events:
-            row = conn.execute("SELECT doc_id, title, search_text FROM documents "
+            row = conn.execute("SELECT doc_id, title, path_text, search_text FROM documents "
                                "WHERE event_id = ?", (event.event_id,)).fetchone()
             if row is None:
                 continue
-            conn.execute("INSERT INTO documents_fts(documents_fts, rowid, title, search_text) "
-                         "VALUES ('delete', ?, ?, ?)", row)
+            conn.execute("INSERT INTO documents_fts(documents_fts, rowid, title, path_text,"
+                         " search_text) VALUES ('delete', ?, ?, ?, ?)", row)
             conn.execute("DELETE FROM documents WHERE doc_id = ?", (row[0],))
             conn.execute("DELETE FROM fts_mentions WHERE event_id = ?", (event.event_id,))
         commits = [e for e in events if e.event_type == "git.commit"]
@@ -165,7 +180,10 @@ def document(e: StoredEvent) -> Document | None:
         line = d.get("start_line") or d.get("line")
         path = e.source_file or e.source_id.split("::")[0]
         source = f"{path}:{line}" if line else path
-        return Document("code", source, None, [path], name, body)
+        end = d.get("end_line") or line
+        symbol = str(d.get("name") or name.rsplit(".", 1)[-1])
+        return Document("code", source, None, [path], name, body, path,
+                        int(line) if line else None, int(end) if end else None, symbol)
     return None
 
 
@@ -178,6 +196,20 @@ def split_identifier(word: str) -> str:
     """`SpawnEntity` and `spawn_entity` -> "spawn entity" (lower case)."""
     parts = [p for chunk in word.split("_") for p in _CAMEL_PART.findall(chunk)]
     return " ".join(p.lower() for p in parts) if parts else word.lower()
+
+
+def path_text(path: str) -> str:
+    """The searchable words of a path: the file's stem twice, then its last three
+    directories, each followed by its identifier parts."""
+    parts = path.split("/")
+    stem = parts[-1].split(".")[0] if not parts[-1].startswith(".") else parts[-1]
+    words: list[str] = []
+    for name in (stem, stem, *parts[-4:-1]):
+        split = split_identifier(name.replace("-", "_").replace(".", "_"))
+        words.append(name.lower())
+        if split != name.lower():
+            words.append(split)
+    return " ".join(words)
 
 
 def searchable(title: str, body: str) -> str:

@@ -45,7 +45,7 @@ QUERIES = ["retry the request with backoff", "why did we drop the cache", "parse
 def build(path: Path, docs: int) -> None:
     from kenning.eventlog import database
     from kenning.materialize.embeddings import EmbeddingsMaterializer
-    from kenning.materialize.fts import FtsMaterializer, searchable
+    from kenning.materialize.fts import FtsMaterializer, path_text, searchable
 
     rng = random.Random(7)
     vrng = np.random.default_rng(7)
@@ -69,16 +69,23 @@ def build(path: Path, docs: int) -> None:
             title = words(6)
             body = title + "\n" + words(rng.randint(10, 60))
             ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1.6e9 + n * 600))
-            paths = json.dumps([f"src/m{n % 500}/f{n % 37}.py"])
+            file = f"src/m{n % 500}/f{n % 37}.py"
             text = searchable(title, body)
+            code = kind == "code"  # a code document: its file, span and name
+            words = path_text(file) if code else ""
             rows.append((n + 1, f"e{n:08d}", kind, etype, ts, f"s{n}", "Alice" if n % 2 else
-                         "Bob", paths, title, body, text))
-            fts.append((n + 1, title, text))
+                         "Bob", json.dumps([file]), title, body, text, file if code else None,
+                         n % 400 + 1 if code else None, n % 400 + 20 if code else None,
+                         title.split()[0] if code else None, words))
+            fts.append((n + 1, title, words, text))
             v = vrng.standard_normal(384).astype(np.float32)
             vecs.append((f"e{n:08d}", "bench", "h", (v / np.linalg.norm(v)).tobytes()))
-        conn.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-        conn.executemany("INSERT INTO documents_fts(rowid, title, search_text) VALUES (?,?,?)",
-                         fts)
+        conn.executemany(
+            "INSERT INTO documents(doc_id, event_id, kind, event_type, timestamp, source, "
+            "author, paths, title, body, search_text, path, start_line, end_line, symbol, "
+            "path_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO documents_fts(rowid, title, path_text, search_text) "
+                         "VALUES (?,?,?,?)", fts)
         conn.executemany("INSERT INTO embeddings VALUES (?,?,?,?)", vecs)
     conn.close()
 

@@ -16,6 +16,8 @@ import apsw
 from kenning.scry.filters import Filters, where
 
 MAX_TERMS = 32
+TITLE_WEIGHT = 2.0
+PATH_WEIGHT = 1.0
 _WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*|[^\W_]+", re.UNICODE)
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _STOP = """a about after all also an and any are as at be been before but by can could did do
@@ -68,17 +70,28 @@ def _informative(conn: apsw.Connection, terms: list[str]) -> list[str]:
     return kept or [min(terms, key=lambda t: (df[t], t))]
 
 
-def search(conn: apsw.Connection, text: str, filters: Filters,
-           limit: int) -> list[tuple[int, float]]:
+def search(conn: apsw.Connection, text: str, filters: Filters, limit: int,
+           kinds: tuple[str, ...] = ()) -> list[tuple[int, float]]:
     """(doc_id, score) best first; score = -bm25, so higher is better. Equal scores
     are ordered by event_id (a content hash), never by doc_id, which is a local
-    handle that an incremental build and a rebuild assign differently."""
+    handle that an incremental build and a rebuild assign differently. `kinds`
+    narrows to those document kinds (code, commit, session) before the cut."""
     match = fts_query(text, conn)
     if match is None:
         return []
+    return ranked(conn, match, filters, limit, kinds)
+
+
+def ranked(conn: apsw.Connection, match: str, filters: Filters, limit: int,
+           kinds: tuple[str, ...] = ()) -> list[tuple[int, float]]:
+    """`search` for an FTS5 expression already made by `fts_query`."""
     condition, params = where(conn, filters)
-    sql = (f"SELECT d.doc_id, -bm25(documents_fts, 2.0, 1.0) AS score FROM documents_fts "
-           f"JOIN documents d ON d.doc_id = documents_fts.rowid "
+    if kinds:
+        condition += f" AND d.kind IN ({','.join('?' * len(kinds))})"
+        params = [*params, *kinds]
+    # title (a symbol's name, a commit's subject) and path words weigh more than the body
+    sql = (f"SELECT d.doc_id, -bm25(documents_fts, {TITLE_WEIGHT}, {PATH_WEIGHT}, 1.0) AS score "
+           f"FROM documents_fts JOIN documents d ON d.doc_id = documents_fts.rowid "
            f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.event_id LIMIT ?")
     args: list[Any] = [match, *params, limit]
     return [(int(doc_id), float(score)) for doc_id, score in conn.execute(sql, args)]

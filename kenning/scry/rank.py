@@ -10,7 +10,7 @@ Given each arm's ranked code candidates, one pass computes, per document and fil
 3. per file, through its best document: file coherence (+ 0.2 x best x the file's
    share of the largest file's summed scores: a file with several matching documents
    rises), path match (+ best x the share of the question's words that the file's stem
-   or folder name carry, when at least 10%), history evidence (+ 0.5 x best x the
+   or folder name carry, when at least 10%), history evidence (+ 0.25 x best x the
    file's share of the strongest file's evidence: commits and notes that match the
    question and name the file);
 4. path penalties (tests, examples, benchmarks, fixtures, docs, compat/legacy,
@@ -25,6 +25,7 @@ Ties go by (path, event_id): content, never a local doc_id.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,7 +37,7 @@ DEFINITION_BOOST = 3.0
 STEM_DEFINITION = 1.5  # the file is named after the symbol
 COHERENCE = 0.2
 PATH_MATCH_MIN = 0.10
-EVIDENCE = 0.5
+EVIDENCE = 0.25
 SATURATION = 0.5
 SYMBOL_ALPHA = 0.3  # a symbol-like query leans on the lexical arm
 DEFAULT_ALPHA = 0.5
@@ -159,6 +160,8 @@ def words_match(word: str, part: str) -> bool:
     most 2 characters of the shorter word."""
     if word == part:
         return True
+    if word[:4] != part[:4]:
+        return False
     n = 0
     for a, b in zip(word, part, strict=False):
         if a != b:
@@ -171,11 +174,17 @@ def path_match(path: str, terms: Sequence[str]) -> tuple[float, list[str]]:
     """The share of `terms` that the file's stem or its folder's name carry."""
     if not terms:
         return 0.0, []
+    pieces = _path_pieces(path)
+    matched = [t for t in terms if t in pieces or any(words_match(t, p) for p in pieces)]
+    return len(matched) / len(terms), matched
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_pieces(path: str) -> frozenset[str]:
+    """The words of a file's stem and of its folder's name."""
     parts = path.split("/")
     names = [stem(path)] + ([parts[-2]] if len(parts) > 1 else [])
-    pieces = {p for n in names for p in [n.lower(), *identifier_parts(n)] if p}
-    matched = [t for t in terms if any(words_match(t, p) for p in pieces)]
-    return len(matched) / len(terms), matched
+    return frozenset(p for n in names for p in [n.lower(), *identifier_parts(n)] if p)
 
 
 def penalty(path: str, asked: frozenset[str]) -> tuple[float, list[str]]:

@@ -18,6 +18,7 @@ the vector matrix and the query encoder, so repeated queries in one process
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -138,6 +139,7 @@ class Searcher:
             mode = "lexical"
         asks = intent.intent(text)
         wanted = text if asks != "people" else intent.topic(text)
+        terms = lexical.query_terms(wanted)
         sides = _sides(self.conn, filters)
         window = max(WINDOW, 5 * limit)
         arms = self._candidates(wanted, mode, filters, sides, window)
@@ -146,14 +148,17 @@ class Searcher:
         code: list[rank.Slot] = []
         named: dict[str, list[dict[str, Any]]] = {}
         if "code" in sides:
-            code, named = self._code(arms.get("code", {}), wanted, filters, groups, per_file)
-        code_results = [self._code_result(slot, wanted, named) for slot in code[:limit]]
-        history_results = [self._history_result(g) for g in groups[:limit]]
+            code, named = self._code(arms.get("code", {}), wanted, terms, filters, groups,
+                                     per_file)
         answer = Answer(mode, [], notes, asks)
-        if asks == "history":
-            answer.results = (history_results + code_results)[:limit]
-        else:
-            answer.results = (code_results + history_results)[:limit]
+        # only the results shown are built (their snippets cost the most)
+        first, second = ("history", "code") if asks == "history" else ("code", "history")
+        for side in (first, second):
+            room = limit - len(answer.results)
+            if side == "code":
+                answer.results.extend(self._code_results(code[:room], terms, named))
+            else:
+                answer.results.extend(self._history_result(g, terms) for g in groups[:room])
         if asks == "people":
             from kenning.scry.people import experts_for
 
@@ -204,13 +209,12 @@ class Searcher:
             doc.score, doc.arms = fused[doc_id], seen[doc_id]
         return sorted(docs.values(), key=lambda d: (-d.score, d.event_id))
 
-    def _history_result(self, members: list[group.HistoryDoc]) -> Result:
+    def _history_result(self, members: list[group.HistoryDoc], terms: list[str]) -> Result:
         best = members[0]
         steps = [f"{arm} #{r} ({s:.3g})" for arm, (r, s) in sorted(best.arms.items())]
         steps.append(f"fused {best.score:.4g}")
         if len(members) > 1:
             steps.append(f"{len(members) - 1} near-identical item(s) grouped with it")
-        terms = lexical.query_terms(best.title)
         return Result(best.doc_id, best.event_id, best.kind, best.event_type, best.timestamp,
                       best.source, best.author, best.paths, best.title,
                       snippet(best.body, terms), best.score, dict(best.arms),
@@ -218,13 +222,14 @@ class Searcher:
 
     # -- code --------------------------------------------------------------------
 
-    def _code(self, arms: dict[str, list[tuple[int, float]]], text: str, filters: Filters,
+    def _code(self, arms: dict[str, list[tuple[int, float]]], text: str, terms: list[str],
+              filters: Filters,
               groups: list[list[group.HistoryDoc]], per_file: int
               ) -> tuple[list[rank.Slot], dict[str, list[dict[str, Any]]]]:
         """File slots best first, and per file the history that names it."""
         symbol_query = intent.is_symbol_query(text)
         query = rank.Query(
-            terms=lexical.query_terms(text),
+            terms=terms,
             symbols=intent.symbol_names(text) if symbol_query else intent.embedded_symbols(text),
             symbol_query=symbol_query, asked=intent.asked_categories(text))
         ids = sorted({d for hits in arms.values() for d, _ in hits})
@@ -235,9 +240,9 @@ class Searcher:
             names = query.symbols
             condition, params = where(self.conn, filters)
             found = self._code_docs(
-                f"d.kind = 'code' AND (d.symbol IN ({_marks(names)}) OR d.title IN "
-                f"({_marks(names)})) AND {condition} ORDER BY d.path, d.event_id "
-                f"LIMIT {DEFINITIONS}", [*names, *names, *params], "definition")
+                f"d.symbol IN ({_marks(names)}) AND d.kind = 'code' AND {condition} "
+                f"ORDER BY d.path, d.event_id LIMIT {DEFINITIONS}", [*names, *params],
+                "definition")
             for doc_id, doc in found.items():
                 docs.setdefault(doc_id, doc)
         rank.definition_boosts(docs, query, best)
@@ -271,22 +276,28 @@ class Searcher:
                                         str(r[6]), origin=origin)
                 for r in self.conn.execute(sql, params) if r[2] is not None}
 
-    def _code_result(self, slot: rank.Slot, text: str,
-                     named: dict[str, list[dict[str, Any]]]) -> Result:
-        doc = slot.doc
-        row = self.conn.execute(
-            "SELECT event_type, timestamp, source, author, paths, body FROM documents "
-            "WHERE doc_id = ?", (doc.doc_id,)).fetchone()
-        etype, ts, source, author, paths, body = row
-        evidence = named.get(doc.path, []) if slot.nth == 1 else []
-        also = [{"start_line": o.start_line, "end_line": o.end_line, "symbol": o.symbol,
-                 "event_id": o.event_id} for o in slot.others]
-        return Result(doc.doc_id, doc.event_id, "code", str(etype), str(ts), str(source),
-                      author, json.loads(paths), doc.title,
-                      snippet(str(body), lexical.query_terms(text)), slot.score,
-                      dict(doc.arms), path=doc.path, start_line=doc.start_line,
-                      end_line=doc.end_line, symbol=doc.symbol, evidence=evidence,
-                      also=also, steps=slot.steps)
+    def _code_results(self, slots: list[rank.Slot], terms: list[str],
+                      named: dict[str, list[dict[str, Any]]]) -> list[Result]:
+        if not slots:
+            return []
+        ids = [slot.doc.doc_id for slot in slots]
+        rows = {int(r[0]): r[1:] for r in self.conn.execute(
+            "SELECT doc_id, event_type, timestamp, source, author, paths, body FROM documents "
+            f"WHERE doc_id IN ({_marks(ids)})", ids)}
+        out = []
+        for slot in slots:
+            doc = slot.doc
+            etype, ts, source, author, paths, body = rows[doc.doc_id]
+            evidence = named.get(doc.path, []) if slot.nth == 1 else []
+            also = [{"start_line": o.start_line, "end_line": o.end_line, "symbol": o.symbol,
+                     "event_id": o.event_id} for o in slot.others]
+            out.append(Result(
+                doc.doc_id, doc.event_id, "code", str(etype), str(ts), str(source), author,
+                json.loads(paths), doc.title, snippet(str(body), terms), slot.score,
+                dict(doc.arms), path=doc.path, start_line=doc.start_line,
+                end_line=doc.end_line, symbol=doc.symbol, evidence=evidence, also=also,
+                steps=slot.steps))
+        return out
 
     # -- the semantic arm ----------------------------------------------------------
 
@@ -340,16 +351,21 @@ def _require_documents(conn: apsw.Connection) -> None:
                            "(or `kenning materialize fts`)")
 
 
+@functools.lru_cache(maxsize=64)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """The first place any of the words starts a word (longest alternatives first)."""
+    words = sorted(terms, key=lambda t: (-len(t), t))
+    return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in words) + ")")
+
+
 def snippet(body: str, terms: list[str], width: int = 160) -> str:
     """About `width` characters of `body` around the first query word it contains, cut
     at word boundaries."""
     flat = " ".join(body.split())
     if len(flat) <= width:
         return flat
-    low = flat.lower()
-    hits = [m.start() for t in terms
-            if (m := re.search(r"\b" + re.escape(t), low)) is not None]
-    start = max(0, min(hits) - width // 4) if hits else 0
+    found = _terms_pattern(tuple(terms)).search(flat.lower()) if terms else None
+    start = max(0, found.start() - width // 4) if found else 0
     end = min(len(flat), start + width)
     start = max(0, end - width)
     if start > 0:  # begin at the next word

@@ -95,3 +95,28 @@ def ranked(conn: apsw.Connection, match: str, filters: Filters, limit: int,
            f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.event_id LIMIT ?")
     args: list[Any] = [match, *params, limit]
     return [(int(doc_id), float(score)) for doc_id, score in conn.execute(sql, args)]
+
+
+def ranked_sides(conn: apsw.Connection, match: str, filters: Filters,
+                 sides: dict[str, tuple[str, ...]], limit: int
+                 ) -> dict[str, list[tuple[int, float]]]:
+    """`ranked` for several groups of kinds at once (code; commits and sessions): one
+    BM25 pass over the matches, read best first until every group has `limit`."""
+    condition, params = where(conn, filters)
+    side_of = {kind: side for side, kinds in sides.items() for kind in kinds}
+    condition += f" AND d.kind IN ({','.join('?' * len(side_of))})"
+    params = [*params, *side_of]
+    sql = (f"SELECT d.doc_id, d.kind, -bm25(documents_fts, {TITLE_WEIGHT}, {PATH_WEIGHT}, 1.0)"
+           f" AS score FROM documents_fts JOIN documents d ON d.doc_id = documents_fts.rowid "
+           f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.event_id")
+    out: dict[str, list[tuple[int, float]]] = {side: [] for side in sides}
+    open_sides = len(sides)
+    for doc_id, kind, score in conn.execute(sql, [match, *params]):
+        found = out[side_of[kind]]
+        if len(found) < limit:
+            found.append((int(doc_id), float(score)))
+            if len(found) == limit:
+                open_sides -= 1
+                if open_sides == 0:
+                    break
+    return out

@@ -178,9 +178,10 @@ class Searcher:
         out: dict[str, dict[str, list[tuple[int, float]]]] = {side: {} for side in sides}
         if mode in ("lexical", "hybrid"):
             match = lexical.fts_query(text, self.conn)
+            found = {} if match is None else lexical.ranked_sides(
+                self.conn, match, filters, {side: kinds[side] for side in sides}, window)
             for side in sides:
-                out[side]["lexical"] = ([] if match is None else lexical.ranked(
-                    self.conn, match, filters, window, kinds[side]))
+                out[side]["lexical"] = found.get(side, [])
         if mode in ("semantic", "hybrid"):
             found = self.semantic_index().search_kinds(
                 self.encode(text), filters, {side: (kinds[side], window) for side in sides})

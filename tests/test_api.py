@@ -37,7 +37,8 @@ def test_open_scrape_scry_close(history_repo: Path) -> None:
         answer = k.scry("parser tabs", mode="lexical", limit=3)
         top = answer.results[0]
         assert isinstance(top, kenning.Result)
-        assert (top.kind, top.title) == ("commit", "Parser handles tabs")
+        assert (top.kind, top.path) == ("code", "src/parser.py")
+        assert top.evidence[0]["title"] == "Parser handles tabs"  # why the file is here
         assert top.as_json()["paths"] == ["src/parser.py"]
         assert [d.qualified_name for d in k.definitions("parse")] == ["parse"]
         assert open_fds(db) > 0

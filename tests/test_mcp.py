@@ -129,14 +129,15 @@ def test_tools_answer_about_the_fixture_repository(scraped: Path, tmp_path: Path
         assert set(tools) == TOOLS
         assert "definitions" in tools["scry"].description  # says when to use another tool
         assert set(tools["scry"].input_schema["properties"]) == {
-            "query", "mode", "types", "since", "until", "author", "path", "limit"}
+            "query", "mode", "types", "since", "until", "author", "path", "limit", "per_file"}
 
         found = await call(s, "scry", query="parser tabs", limit=3)
         assert found["mode"] == "lexical"  # no vectors in this database, and it says so
         assert any("lexical results only" in n for n in found["notes"])
-        top = found["results"][0]
-        assert (top["kind"], top["title"], top["paths"]) == (
-            "commit", "Parser handles tabs", ["src/parser.py"])
+        top = found["results"][0]  # the code, and the commit that says why
+        assert (top["kind"], top["path"], top["paths"]) == (
+            "code", "src/parser.py", ["src/parser.py"])
+        assert top["evidence"][0]["title"] == "Parser handles tabs"
         decisions = await call(s, "scry", query="tab-separated", types=["session.decision"],
                                since="2024-02-01", path="src/parser.py")
         assert [r["snippet"] for r in decisions["results"]] == [
@@ -240,7 +241,8 @@ def test_a_new_commit_is_seen_without_restarting(repo: Path) -> None:
                               {"src/flux.py": "def capacitor():\n    return 88\n"}, author=ALICE)
         after = await call(s, "scry", query="flux capacitor", mode="lexical")
         assert any(f"HEAD moved to {head[:10]}" in n for n in after["notes"])
-        assert head in [r["source"] for r in after["results"]]
+        assert after["results"][0]["path"] == "src/flux.py"
+        assert after["results"][0]["evidence"][0]["source"] == head
         assert (await call(s, "definitions", name="capacitor"))["definitions"][0]["path"] \
             == "src/flux.py"
         again = await call(s, "scry", query="flux capacitor", mode="lexical")
@@ -256,7 +258,8 @@ def test_a_new_commit_is_seen_without_restarting(repo: Path) -> None:
         other.execute("ROLLBACK")
         assert any(f"could not bring the eventlog up to HEAD {later[:10]}" in n
                    and "locked by another kenning process" in n for n in locked["notes"])
-        sources = [r["source"] for r in locked["results"]]
+        sources = [s for r in locked["results"]
+                   for s in [r["source"], *(e["source"] for e in r["evidence"])]]
         assert head in sources and later not in sources
     talk(repo, scenario, env={"KENNING_LOCK_TIMEOUT": "0.2"})
 

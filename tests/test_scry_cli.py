@@ -77,14 +77,16 @@ def test_hybrid_json_names_kind_time_source_paths_snippet_score(repo: Path,
                                                                 env: dict[str, str]) -> None:
     proc = run("scry", "parser handles tabs", "--json", "--explain", cwd=repo, env=env)
     answer = json.loads(proc.stdout)
-    assert answer["mode"] == "hybrid"
-    top = answer["results"][0]
-    assert top["title"] == "Parser handles tabs"
-    assert top["kind"] == "commit" and top["paths"] == ["src/parser.py"]
+    assert (answer["mode"], answer["intent"]) == ("hybrid", "code")
+    top = answer["results"][0]  # the code, with the commit that names it as evidence
+    assert top["kind"] == "code" and top["paths"] == ["src/parser.py"]
+    assert top["path"] == "src/parser.py" and 1 <= top["start_line"] <= top["end_line"]
+    assert top["evidence"][0]["title"] == "Parser handles tabs"
     assert {"time", "source", "snippet", "score"} <= set(top)
-    assert set(top["explain"]) == {"lexical", "semantic"}
+    assert set(top["explain"]["arms"]) == {"lexical", "semantic"}
+    assert any("history evidence" in step for step in top["explain"]["why"])
     table = run("scry", "parser", "--limit", "2", cwd=repo, env=env).stdout
-    assert "src/parser.py" in table and "Parser handles tabs" in table
+    assert "src/parser.py" in table and "via: commit" in table
 
 
 @pytest.mark.parametrize("mode", ["lexical", "hybrid"])
@@ -96,7 +98,9 @@ def test_scry_never_imports_torch(repo: Path, env: dict[str, str], mode: str) ->
     assert not modules & set(HEAVY), modules & set(HEAVY)
     if mode == "lexical":
         assert "numpy" not in modules and "tokenizers" not in modules
-    assert json.loads(proc.stdout)["results"][0]["title"] == "feat(app): add greeting"
+    found = [t for r in json.loads(proc.stdout)["results"]
+             for t in [r["title"], *(e["title"] for e in r["evidence"])]]
+    assert "feat(app): add greeting" in found
 
 
 def test_file_report(repo: Path, env: dict[str, str]) -> None:

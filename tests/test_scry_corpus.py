@@ -15,7 +15,7 @@ import apsw
 from kenning.embed.model import MODEL_ID
 from kenning.embed.numpy_encoder import NumpyEncoder
 from kenning.materialize.embeddings import EmbeddingsMaterializer
-from kenning.materialize.fts import FtsMaterializer, searchable
+from kenning.materialize.fts import FtsMaterializer, path_text, searchable
 
 # (kind, event_type, timestamp, source, author, paths, title, body)
 DOCS = [
@@ -61,12 +61,19 @@ def build(path: Path, *, embed: bool = True, docs: list[tuple[Any, ...]] | None 
     for n, (kind, etype, ts, source, author, paths, title, body) in (
             reversed(numbered) if reverse else numbered):
         text = searchable(title, body)
+        # a code document: its file, its line (from `path:line`), its name
+        file = paths[0] if kind == "code" else None
+        line = int(source.rsplit(":", 1)[1]) if file and ":" in source else None
+        symbol = title.rsplit(".", 1)[-1] if file and etype != "code.chunk" else None
+        words = path_text(file) if file else ""
         conn.execute(
             "INSERT INTO documents(event_id, kind, event_type, timestamp, source, author, paths,"
-            " title, body, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (f"e{n}", kind, etype, ts, source, author, json.dumps(paths), title, body, text))
-        conn.execute("INSERT INTO documents_fts(rowid, title, search_text) "
-                     "VALUES (last_insert_rowid(), ?, ?)", (title, text))
+            " title, body, search_text, path, start_line, end_line, symbol, path_text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (f"e{n}", kind, etype, ts, source, author, json.dumps(paths), title, body, text,
+             file, line, None if line is None else line + body.count("\n"), symbol, words))
+        conn.execute("INSERT INTO documents_fts(rowid, title, path_text, search_text) "
+                     "VALUES (last_insert_rowid(), ?, ?, ?)", (title, words, text))
     if embed:
         EmbeddingsMaterializer().create(conn, {})
         _encoder = _encoder or NumpyEncoder()

@@ -348,13 +348,16 @@ class Kenning:
 
     def scry(self, query: str, *, mode: str = "hybrid", types: Sequence[str] = (),
              since: str | None = None, until: str | None = None, author: str | None = None,
-             path: str | None = None, limit: int = 10) -> Answer:
-        """Search decisions, commits and code: hybrid (BM25 + vectors) by default."""
+             path: str | None = None, limit: int = 10, per_file: int = 1) -> Answer:
+        """Search code, decisions and commits: hybrid (BM25 + vectors) by default. Code
+        answers are files (`per_file` places each at most), raised by the history that
+        names them; why/when questions put history first, "who knows" ones people."""
         from kenning.scry.filters import Filters
 
         filters = Filters(types=tuple(types), since=since, until=until, author=author,
                           path=path)
-        return self.searcher().search(query, mode=mode, filters=filters, limit=limit)
+        return self.searcher().search(query, mode=mode, filters=filters, limit=limit,
+                                      per_file=per_file)
 
     def file_report(self, path: str, *, limit: int = 10) -> FileReport:
         """What changes with a file, who knows it, its activity, what was said about it."""

@@ -2,7 +2,9 @@
 
 A location (`path:line`, a session note's `path:line`, a commit's sha) is never
 split or shortened, so it can be clicked or pasted; the snippet gives way
-instead. Nothing is padded at the end of a line.
+instead. Nothing is padded at the end of a line. Under a hit, the table says why
+it is there: the history that names a file (`via: commit abc1234 'subject'`),
+the near-identical items folded into it, and with --explain every step.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Row:
     snippet: str
     score: str
     arms: tuple[str, ...] = ()  # --explain: each arm's rank and score
+    why: tuple[str, ...] = ()  # lines under the hit: evidence, grouped items, --explain
 
 
 ARMS = ("lexical", "semantic")
@@ -51,8 +54,19 @@ def to_row(result: Result, explain: bool = False) -> Row:
     if explain:
         arms = tuple(f"#{result.arms[a][0]} {result.arms[a][1]:.3g}" if a in result.arms
                      else "-" for a in ARMS)
+    why: list[str] = []
+    reason = result.reason()
+    if reason:
+        why.append(reason)
+    if result.grouped:
+        shown = ", ".join(g["source"][:7] if g["kind"] == "commit" else g["source"]
+                          for g in result.grouped[:3])
+        extra = f" +{len(result.grouped) - 3}" if len(result.grouped) > 3 else ""
+        why.append(f"+{len(result.grouped)} near-identical: {shown}{extra}")
+    if explain:
+        why.extend(f"why: {step}" for step in result.steps)
     return Row(kind_label(result), result.timestamp[:10], where, more, result.snippet,
-               f"{result.score:.4g}", arms)
+               f"{result.score:.4g}", arms, tuple(why))
 
 
 def shorten(text: str, width: int) -> str:
@@ -112,6 +126,9 @@ def table(rows: Sequence[Row], width: int | None) -> list[str]:
         lines.extend(indent + path for path in r.more[:3])
         if len(r.more) > 3:
             lines.append(f"{indent}+{len(r.more) - 3} more")
+        for line_text in r.why:  # a location inside stays whole; long titles give way
+            own = None if width is None else max(width - len(indent), 8)
+            lines.append(indent + (line_text if own is None else shorten(line_text, own)))
     return lines
 
 

@@ -55,8 +55,13 @@ def scry_command(
                              help="Only results concerning a matching path (a folder, a file "
                              "or a glob such as 'src/*.py')."),
     limit: int = typer.Option(10, "--limit", metavar="N", help="How many results."),
+    per_file: int = typer.Option(
+        1, "--per-file", metavar="N",
+        help="How many places of one file may answer (default 1: one slot per file, at "
+        "its best place)."),
     explain: bool = typer.Option(False, "--explain",
-                                 help="Show each search arm's rank and score."),
+                                 help="Say why each hit is there: each search arm's rank, "
+                                 "boosts, penalties and history evidence."),
     fmt: str = typer.Option(
         "table", "--format", metavar="FORMAT",
         help="table (fitted to the terminal; a location is never split), plain (one hit "
@@ -67,6 +72,10 @@ def scry_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Answer a question from the database: hybrid search by default.
+
+    How/where questions answer with code (one slot per file, raised by the commits and
+    notes that name it); why/when questions with decisions and commits first; "who
+    knows X" with people.
 
     Examples:
 
@@ -97,7 +106,7 @@ def scry_command(
         else:
             answer = k.scry(query, mode=mode, types=types or (), since=since,
                             until=None if exact else until, author=author, path=path,
-                            limit=limit)
+                            limit=limit, per_file=per_file)
     notes = [n for n in (moment.note(), None if exact else UNTIL_NOTE) if n]
     if file is not None:
         report.notes.extend(notes)
@@ -110,9 +119,12 @@ def scry_command(
     for note in answer.notes:
         note_line(note)
     if fmt == "json":  # an empty list says it all, and scripts get exit 0
-        print_json({"query": query, "mode": answer.mode, "notes": answer.notes,
+        print_json({"query": query, "mode": answer.mode, "intent": answer.intent,
+                    "notes": answer.notes, "people": [p.as_json() for p in answer.people],
                     "results": [r.as_json(explain) for r in answer.results]})
-    elif answer.results:
+    elif answer.results or answer.people:
+        if answer.people and fmt == "table":
+            _print_people(answer.people)
         _print_results(answer.results, answer.mode, explain, fmt)
     else:  # like grep: nothing found is said on stderr, and exit 1
         err.print(f"no results for {query!r} ({answer.mode})", markup=False)
@@ -124,6 +136,8 @@ def _print_results(results: list[Result], mode: str, explain: bool, fmt: str) ->
 
     from kenning.cli import hits
 
+    if not results:
+        return
     rows = [hits.to_row(r, explain) for r in results]
     if fmt == "plain":
         lines = hits.plain(rows)
@@ -139,6 +153,15 @@ def _print_results(results: list[Result], mode: str, explain: bool, fmt: str) ->
         lines.append(f"\x1b[2m{footer}\x1b[0m" if styled() else footer)
     # written as they are: a console would expand the tabs of TSV and re-wrap lines
     sys.stdout.write("".join(line + "\n" for line in lines))
+
+
+def _print_people(people: list[Any]) -> None:
+    out.print(bold("who knows this") + " (score, name, their files among the answer's)",
+              markup=False)
+    for p in people:
+        files = ", ".join(p.files[:3]) + (f" +{len(p.files) - 3}" if len(p.files) > 3 else "")
+        out.print(f"  {p.score:>7.3f}  {p.name} <{p.author}>  {files}".rstrip(), markup=False)
+    out.print("")
 
 
 def _print_report(report: Any) -> None:

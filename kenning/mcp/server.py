@@ -97,11 +97,14 @@ def build(live: Live, max_chars: int) -> MCPServer:
             description="only commits whose author name contains this")] = None,
         path: PathGlob = None,
         limit: Annotated[int, Field(description="how many results")] = 10,
+        per_file: Annotated[int, Field(
+            description="how many places of one file may answer (1: one slot per file, its "
+            "best place)")] = 1,
     ) -> CallToolResult:
         return answer(lambda k: {
             "query": query, **_answer(k.scry(query, mode=mode, types=types or (), since=since,
                                              until=until, author=author, path=path,
-                                             limit=limit))})
+                                             limit=limit, per_file=per_file))})
 
     def file_report(
         path: Annotated[str, Field(description="a file's repository-relative path, e.g. "
@@ -146,8 +149,11 @@ def build(live: Live, max_chars: int) -> MCPServer:
          "and meaning. Use for questions: why something is the way it is, where something "
          "is handled, what was decided about a topic, who changed what and when. Not for an "
          "exact identifier: use definitions (where it is defined) or callers (where it is "
-         "called). Each result gives kind, time, source (commit sha, session id or "
-         "path:line), paths, a snippet and an event_id for show."),
+         "called). How/where questions answer with code files first (one place per file: "
+         "path, start_line, end_line, and the commits or notes that name it as evidence); "
+         "why/when questions with decisions and commits first; 'who knows X' with people. "
+         "Each result gives kind, time, source (commit sha, session id or path:line), "
+         "paths, a snippet and an event_id for show."),
         (file_report, "Everything about one file before you change it: the files that "
          "usually change with it, who knows it best, how active it is, and the decisions "
          "and commits that mention it. Use it for a file you are about to edit; use scry "
@@ -220,7 +226,8 @@ def _error(message: str) -> CallToolResult:
 
 
 def _answer(answer: Any) -> dict[str, Any]:
-    return {"mode": answer.mode, "notes": answer.notes,
+    return {"mode": answer.mode, "intent": answer.intent, "notes": answer.notes,
+            "people": [p.as_json() for p in answer.people],
             "results": [r.as_json() for r in answer.results]}
 
 

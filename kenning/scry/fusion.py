@@ -41,3 +41,14 @@ def rrf(arms: Mapping[str, Sequence[tuple[int, float]]], k: float = DEFAULT_RRF_
     tie = key if key is not None else (lambda d: d)
     order = sorted(fused, key=lambda d: (-fused[d], tie(d)))
     return [(d, fused[d], seen[d]) for d in order]
+
+
+def tied_ranks(ranked: Sequence[tuple[int, float]]) -> list[tuple[int, int, float]]:
+    """(doc_id, rank, score) of a best-first list, equal scores sharing the better rank
+    (1, 2, 2, 4): two documents an arm cannot tell apart fuse to the same score, and
+    content (path, event id) orders them, not the order the arm happened to list them."""
+    out: list[tuple[int, int, float]] = []
+    for i, (doc_id, score) in enumerate(ranked, 1):
+        r = out[-1][1] if out and out[-1][2] == score else i
+        out.append((doc_id, r, score))
+    return out

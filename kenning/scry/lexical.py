@@ -15,6 +15,9 @@ import apsw
 from kenning.materialize.tokens import query_terms
 from kenning.scry.filters import Filters, where
 
+TITLE_WEIGHT = 2.0
+PATH_WEIGHT = 1.0
+
 
 def fts_query(text: str, conn: apsw.Connection | None = None) -> str | None:
     terms = query_terms(text)
@@ -45,17 +48,53 @@ def _informative(conn: apsw.Connection, terms: list[str]) -> list[str]:
     return kept or [min(terms, key=lambda t: (df[t], t))]
 
 
-def search(conn: apsw.Connection, text: str, filters: Filters,
-           limit: int) -> list[tuple[int, float]]:
+def search(conn: apsw.Connection, text: str, filters: Filters, limit: int,
+           kinds: tuple[str, ...] = ()) -> list[tuple[int, float]]:
     """(doc_id, score) best first; score = -bm25, so higher is better. Equal scores
     are ordered by event_id (a content hash), never by doc_id, which is a local
-    handle that an incremental build and a rebuild assign differently."""
+    handle that an incremental build and a rebuild assign differently. `kinds`
+    narrows to those document kinds (code, commit, session) before the cut."""
     match = fts_query(text, conn)
     if match is None:
         return []
+    return ranked(conn, match, filters, limit, kinds)
+
+
+def ranked(conn: apsw.Connection, match: str, filters: Filters, limit: int,
+           kinds: tuple[str, ...] = ()) -> list[tuple[int, float]]:
+    """`search` for an FTS5 expression already made by `fts_query`."""
     condition, params = where(conn, filters)
-    sql = (f"SELECT d.doc_id, -bm25(documents_fts, 2.0, 3.0, 1.0) AS score FROM documents_fts "
-           f"JOIN documents d ON d.doc_id = documents_fts.rowid "
+    if kinds:
+        condition += f" AND d.kind IN ({','.join('?' * len(kinds))})"
+        params = [*params, *kinds]
+    # title (a symbol's name, a commit's subject) and path words weigh more than the body
+    sql = (f"SELECT d.doc_id, -bm25(documents_fts, {TITLE_WEIGHT}, {PATH_WEIGHT}, 1.0) AS score "
+           f"FROM documents_fts JOIN documents d ON d.doc_id = documents_fts.rowid "
            f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.event_id LIMIT ?")
     args: list[Any] = [match, *params, limit]
     return [(int(doc_id), float(score)) for doc_id, score in conn.execute(sql, args)]
+
+
+def ranked_sides(conn: apsw.Connection, match: str, filters: Filters,
+                 sides: dict[str, tuple[str, ...]], limit: int
+                 ) -> dict[str, list[tuple[int, float]]]:
+    """`ranked` for several groups of kinds at once (code; commits and sessions): one
+    BM25 pass over the matches, read best first until every group has `limit`."""
+    condition, params = where(conn, filters)
+    side_of = {kind: side for side, kinds in sides.items() for kind in kinds}
+    condition += f" AND d.kind IN ({','.join('?' * len(side_of))})"
+    params = [*params, *side_of]
+    sql = (f"SELECT d.doc_id, d.kind, -bm25(documents_fts, {TITLE_WEIGHT}, {PATH_WEIGHT}, 1.0)"
+           f" AS score FROM documents_fts JOIN documents d ON d.doc_id = documents_fts.rowid "
+           f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.event_id")
+    out: dict[str, list[tuple[int, float]]] = {side: [] for side in sides}
+    open_sides = len(sides)
+    for doc_id, kind, score in conn.execute(sql, [match, *params]):
+        found = out[side_of[kind]]
+        if len(found) < limit:
+            found.append((int(doc_id), float(score)))
+            if len(found) == limit:
+                open_sides -= 1
+                if open_sides == 0:
+                    break
+    return out

@@ -1,5 +1,16 @@
 """`kenning scry QUERY`: lexical, semantic and hybrid search over `documents`.
 
+One question runs this pipeline (each step its own module):
+
+1. `intent`: how/where/what questions get code first, why/when/who-changed ones
+   history first, "who knows X" the people of the files that answer X;
+2. candidates: each arm (BM25, vectors) ranks code and history separately, up to a
+   window of `WINDOW` each, filters applied before the cut;
+3. history (`group`): commits and session items are fused, near-duplicates grouped,
+   and each group lends its score as evidence to the files it names;
+4. code (`rank`): weighted reciprocal-rank fusion, definitions, file coherence, path
+   matches, history evidence, path penalties, and one slot per file (`per_file`).
+
 A `Searcher` holds one read connection and, once the semantic arm is used,
 the vector matrix and the query encoder, so repeated queries in one process
 (`kenning eval`, the benchmarks) pay the loading once.
@@ -7,6 +18,7 @@ the vector matrix and the query encoder, so repeated queries in one process
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -15,23 +27,24 @@ from typing import TYPE_CHECKING, Any
 import apsw
 
 from kenning.errors import KenningError
-from kenning.scry import lexical
-from kenning.scry.filters import Filters, check_limit
-from kenning.scry.fusion import DEFAULT_RRF_K, rrf
+from kenning.scry import group, intent, lexical, rank
+from kenning.scry.filters import KINDS, Filters, check_limit, where
+from kenning.scry.fusion import DEFAULT_RRF_K
 
 if TYPE_CHECKING:  # numpy loads only when the semantic arm runs
+    from kenning.scry.people import Person
     from kenning.scry.semantic import SemanticIndex
 
 MODES = ("hybrid", "lexical", "semantic")
 MAX_QUERY_CHARS = 2000  # far beyond the model's 256 tokens; the rest only costs time
-# How many candidates each arm hands to fusion (Elasticsearch's rank_window_size, whose
-# default is also the page size). Deeper windows let documents that are mediocre in
-# both arms outrank one arm's clear winner, and sometimes rescue a relevant one: with
-# window 100 instead of 10, 3 queries of bench/queries/kenning.json rise and 3 fall
-# (MRR 0.701 -> 0.714), 6 rise and 3 fall on bench/queries/kenning-heldout.json
-# (0.683 -> 0.693) -- single queries either way, so the page size stays. Filters
-# apply before this cut.
-ARM_WINDOW = 10
+# How many candidates each arm hands to the ranking, per side (code, history): the
+# boosts can only promote what is a candidate (semble takes 5 x the page, 50).
+WINDOW = 50
+EVIDENCE_FILES = 30  # files named by history that may enter the answer on evidence alone
+DEFINITIONS = 50  # documents looked up by a symbol's name beyond the candidates
+MAX_PER_FILE = 20
+CODE = ("code",)
+HISTORY = ("commit", "session")
 NO_EMBEDDINGS = ("this database has no embeddings yet; run `kenning scrape` (without "
                  "--no-embed) or `kenning materialize embeddings`")
 
@@ -50,18 +63,40 @@ class Result:
     snippet: str
     score: float
     arms: dict[str, tuple[int, float]] = field(default_factory=dict)  # arm: (rank, score)
+    path: str | None = None  # code: the file, and the span of its best document
+    start_line: int | None = None
+    end_line: int | None = None
+    symbol: str | None = None
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # history naming the file
+    grouped: list[dict[str, Any]] = field(default_factory=list)  # near-duplicates folded in
+    also: list[dict[str, Any]] = field(default_factory=list)  # the file's other matches
+    steps: list[str] = field(default_factory=list)  # --explain: why it is here
 
     def as_json(self, explain: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": self.kind, "event_type": self.event_type, "time": self.timestamp,
             "source": self.source, "author": self.author, "paths": self.paths,
             "title": self.title, "snippet": self.snippet, "score": round(self.score, 6),
-            "event_id": self.event_id,
+            "event_id": self.event_id, "path": self.path, "start_line": self.start_line,
+            "end_line": self.end_line, "symbol": self.symbol, "evidence": self.evidence,
+            "grouped": self.grouped, "also": self.also,
         }
         if explain:
-            out["explain"] = {arm: {"rank": r, "score": round(s, 6)}
-                              for arm, (r, s) in sorted(self.arms.items())}
+            out["explain"] = {"arms": {arm: {"rank": r, "score": round(s, 6)}
+                                       for arm, (r, s) in sorted(self.arms.items())},
+                              "why": self.steps}
         return out
+
+    def reason(self) -> str | None:
+        """The evidence in one line: `via: commit abc1234 'subject'`."""
+        if not self.evidence:
+            return None
+        first = self.evidence[0]
+        label = "commit" if first["kind"] == "commit" else first["event_type"].rsplit(".", 1)[-1]
+        where = first["source"][:7] if first["kind"] == "commit" else first["source"]
+        title = first["title"] if len(first["title"]) <= 60 else first["title"][:59] + "…"
+        more = f" (+{len(self.evidence) - 1} more)" if len(self.evidence) > 1 else ""
+        return f"via: {label} {where} {title!r}{more}"
 
 
 @dataclass
@@ -69,6 +104,8 @@ class Answer:
     mode: str  # the mode that actually ran
     results: list[Result]
     notes: list[str] = field(default_factory=list)
+    intent: str = "code"  # code, history or people: what comes first
+    people: list[Person] = field(default_factory=list)  # a question about people
 
 
 class Searcher:
@@ -79,10 +116,13 @@ class Searcher:
         _require_documents(conn)
 
     def search(self, query: str, *, mode: str = "hybrid", filters: Filters | None = None,
-               limit: int = 10) -> Answer:
+               limit: int = 10, per_file: int = 1) -> Answer:
         if mode not in MODES:
             raise KenningError(f"unknown --mode {mode!r}; choose {', '.join(MODES)}")
         check_limit(limit)
+        if not 1 <= per_file <= MAX_PER_FILE:
+            raise KenningError(f"--per-file must be between 1 and {MAX_PER_FILE}, "
+                               f"not {per_file}")
         filters = filters or Filters()
         text = " ".join(query.split())
         if not text:
@@ -97,18 +137,170 @@ class Searcher:
                 raise KenningError(f"semantic search needs embeddings: {NO_EMBEDDINGS}")
             notes.append(f"lexical results only: {NO_EMBEDDINGS}")
             mode = "lexical"
-        depth = max(ARM_WINDOW, limit) if mode == "hybrid" else limit
-        arms: dict[str, list[tuple[int, float]]] = {}
+        asks = intent.intent(text)
+        wanted = text if asks != "people" else intent.topic(text)
+        terms = lexical.query_terms(wanted)
+        sides = _sides(self.conn, filters)
+        window = max(WINDOW, 5 * limit)
+        arms = self._candidates(wanted, mode, filters, sides, window)
+        history = self._history(arms.get("history", {}), wanted)
+        groups = group.group(history)
+        code: list[rank.Slot] = []
+        named: dict[str, list[dict[str, Any]]] = {}
+        if "code" in sides:
+            code, named = self._code(arms.get("code", {}), wanted, terms, filters, groups,
+                                     per_file)
+        answer = Answer(mode, [], notes, asks)
+        # only the results shown are built (their snippets cost the most)
+        first, second = ("history", "code") if asks == "history" else ("code", "history")
+        for side in (first, second):
+            room = limit - len(answer.results)
+            if side == "code":
+                answer.results.extend(self._code_results(code[:room], terms, named))
+            else:
+                answer.results.extend(self._history_result(g, terms) for g in groups[:room])
+        if asks == "people":
+            from kenning.scry.people import experts_for
+
+            files = [(s.doc.path, s.score) for s in code if s.nth == 1][:limit]
+            answer.people = list(experts_for(self.conn, files, limit))
+            if not answer.people:
+                notes.append("no one's expertise is known for the files that answer this "
+                             "(run `kenning scrape` with the expertise view)")
+        return answer
+
+    # -- candidates --------------------------------------------------------------
+
+    def _candidates(self, text: str, mode: str, filters: Filters, sides: tuple[str, ...],
+                    window: int) -> dict[str, dict[str, list[tuple[int, float]]]]:
+        """side (code, history) -> arm -> (doc_id, score) best first."""
+        kinds = {"code": CODE, "history": HISTORY}
+        out: dict[str, dict[str, list[tuple[int, float]]]] = {side: {} for side in sides}
         if mode in ("lexical", "hybrid"):
-            arms["lexical"] = lexical.search(self.conn, text, filters, depth)
+            match = lexical.fts_query(text, self.conn)
+            found = {} if match is None else lexical.ranked_sides(
+                self.conn, match, filters, {side: kinds[side] for side in sides}, window)
+            for side in sides:
+                out[side]["lexical"] = found.get(side, [])
         if mode in ("semantic", "hybrid"):
-            arms["semantic"] = self.semantic_index().search(self.encode(text), filters, depth)
-        if mode == "hybrid":
-            ranked = rrf(arms, self.rrf_k, key=self._event_ids(arms).__getitem__)[:limit]
-        else:
-            ((arm, hits),) = arms.items()
-            ranked = [(d, s, {arm: (i, s)}) for i, (d, s) in enumerate(hits[:limit], 1)]
-        return Answer(mode, self._results(ranked, text), notes)
+            found = self.semantic_index().search_kinds(
+                self.encode(text), filters, {side: (kinds[side], window) for side in sides})
+            for side in sides:
+                out[side]["semantic"] = found[side]
+        return out
+
+    def _alpha(self, text: str) -> float:
+        return rank.alpha_for(intent.is_symbol_query(text))
+
+    # -- history -----------------------------------------------------------------
+
+    def _history(self, arms: dict[str, list[tuple[int, float]]],
+                 text: str) -> list[group.HistoryDoc]:
+        ids = sorted({d for hits in arms.values() for d, _ in hits})
+        if not ids:
+            return []
+        docs = {int(r[0]): group.HistoryDoc(int(r[0]), str(r[1]), str(r[2]), str(r[3]),
+                                            str(r[4]), str(r[5]), r[6], json.loads(r[7]),
+                                            str(r[8]), str(r[9]))
+                for r in self.conn.execute(
+                    "SELECT doc_id, event_id, kind, event_type, timestamp, source, author, "
+                    f"paths, title, body FROM documents WHERE doc_id IN ({_marks(ids)})", ids)}
+        fused, seen = rank.fused_scores(arms, self._alpha(text), self.rrf_k)
+        for doc_id, doc in docs.items():
+            doc.score, doc.arms = fused[doc_id], seen[doc_id]
+        return sorted(docs.values(), key=lambda d: (-d.score, d.event_id))
+
+    def _history_result(self, members: list[group.HistoryDoc], terms: list[str]) -> Result:
+        best = members[0]
+        steps = [f"{arm} #{r} ({s:.3g})" for arm, (r, s) in sorted(best.arms.items())]
+        steps.append(f"fused {best.score:.4g}")
+        if len(members) > 1:
+            steps.append(f"{len(members) - 1} near-identical item(s) grouped with it")
+        return Result(best.doc_id, best.event_id, best.kind, best.event_type, best.timestamp,
+                      best.source, best.author, best.paths, best.title,
+                      snippet(best.body, terms), best.score, dict(best.arms),
+                      grouped=[m.brief() for m in members[1:]], steps=steps)
+
+    # -- code --------------------------------------------------------------------
+
+    def _code(self, arms: dict[str, list[tuple[int, float]]], text: str, terms: list[str],
+              filters: Filters,
+              groups: list[list[group.HistoryDoc]], per_file: int
+              ) -> tuple[list[rank.Slot], dict[str, list[dict[str, Any]]]]:
+        """File slots best first, and per file the history that names it."""
+        symbol_query = intent.is_symbol_query(text)
+        query = rank.Query(
+            terms=terms,
+            symbols=intent.symbol_names(text) if symbol_query else intent.embedded_symbols(text),
+            symbol_query=symbol_query, asked=intent.asked_categories(text))
+        ids = sorted({d for hits in arms.values() for d, _ in hits})
+        docs = self._code_docs(f"d.doc_id IN ({_marks(ids)})", ids, "arms") if ids else {}
+        rank.fuse(docs, arms, rank.alpha_for(symbol_query), self.rrf_k)
+        best = max((d.fused for d in docs.values()), default=0.0) or 1.0 / (self.rrf_k + 1)
+        if query.symbols:  # definitions the arms missed, found by their name
+            names = query.symbols
+            condition, params = where(self.conn, filters)
+            found = self._code_docs(
+                f"d.symbol IN ({_marks(names)}) AND d.kind = 'code' AND {condition} "
+                f"ORDER BY d.path, d.event_id LIMIT {DEFINITIONS}", [*names, *params],
+                "definition")
+            for doc_id, doc in found.items():
+                docs.setdefault(doc_id, doc)
+        rank.definition_boosts(docs, query, best)
+        # history evidence: each group's best item speaks for the files it names
+        representatives = [g[0] for g in groups]
+        sums, named = group.evidence(representatives, _all_paths(representatives))
+        in_code = {d.path for d in docs.values()}
+        strongest = sorted(sums, key=lambda p: (-sums[p], p))
+        missing = [p for p in strongest[:EVIDENCE_FILES] if p not in in_code]
+        if missing:
+            condition, params = where(self.conn, filters)
+            heads = self._code_docs(
+                f"d.doc_id IN (SELECT doc_id FROM (SELECT d.doc_id, row_number() OVER ("
+                f"PARTITION BY d.path ORDER BY coalesce(d.start_line, 0), d.event_id) AS n "
+                f"FROM documents d WHERE d.kind = 'code' AND d.path IN ({_marks(missing)}) "
+                f"AND {condition}) WHERE n = 1)", [*missing, *params], "evidence")
+            for doc_id, doc in heads.items():
+                docs.setdefault(doc_id, doc)
+        present = {d.path for d in docs.values()}
+        evidence = {p: v for p, v in sums.items() if p in present}
+        reasons = {p: named[p][0].reason() for p in evidence}
+        slots = rank.rank(docs, query, best=best, evidence=evidence,
+                          evidence_reasons=reasons, per_file=per_file)
+        return slots, {p: [d.brief() for d in named[p]] for p in evidence}
+
+    def _code_docs(self, condition: str, params: list[Any],
+                   origin: str) -> dict[int, rank.CodeDoc]:
+        sql = ("SELECT d.doc_id, d.event_id, d.path, d.start_line, d.end_line, d.symbol, "
+               f"d.title FROM documents d WHERE {condition}")
+        return {int(r[0]): rank.CodeDoc(int(r[0]), str(r[1]), str(r[2]), r[3], r[4], r[5],
+                                        str(r[6]), origin=origin)
+                for r in self.conn.execute(sql, params) if r[2] is not None}
+
+    def _code_results(self, slots: list[rank.Slot], terms: list[str],
+                      named: dict[str, list[dict[str, Any]]]) -> list[Result]:
+        if not slots:
+            return []
+        ids = [slot.doc.doc_id for slot in slots]
+        rows = {int(r[0]): r[1:] for r in self.conn.execute(
+            "SELECT doc_id, event_type, timestamp, source, author, paths, body FROM documents "
+            f"WHERE doc_id IN ({_marks(ids)})", ids)}
+        out = []
+        for slot in slots:
+            doc = slot.doc
+            etype, ts, source, author, paths, body = rows[doc.doc_id]
+            evidence = named.get(doc.path, []) if slot.nth == 1 else []
+            also = [{"start_line": o.start_line, "end_line": o.end_line, "symbol": o.symbol,
+                     "event_id": o.event_id} for o in slot.others]
+            out.append(Result(
+                doc.doc_id, doc.event_id, "code", str(etype), str(ts), str(source), author,
+                json.loads(paths), doc.title, snippet(str(body), terms), slot.score,
+                dict(doc.arms), path=doc.path, start_line=doc.start_line,
+                end_line=doc.end_line, symbol=doc.symbol, evidence=evidence, also=also,
+                steps=slot.steps))
+        return out
+
+    # -- the semantic arm ----------------------------------------------------------
 
     def semantic_index(self) -> SemanticIndex:
         if self._semantic is None:
@@ -124,30 +316,25 @@ class Searcher:
         row = self.conn.execute("SELECT model FROM embeddings LIMIT 1").fetchone()
         return query_encoder(str(row[0])).encode([text])[0]
 
-    def _event_ids(self, arms: dict[str, list[tuple[int, float]]]) -> dict[int, str]:
-        """The event id of every candidate: fusion's tie-break, stable across builds."""
-        ids = sorted({d for hits in arms.values() for d, _ in hits})
-        if not ids:
-            return {}
-        return {int(d): str(e) for d, e in self.conn.execute(
-            f"SELECT doc_id, event_id FROM documents WHERE doc_id IN ({','.join('?' * len(ids))})",
-            ids)}
 
-    def _results(self, ranked: list[tuple[int, float, dict[str, tuple[int, float]]]],
-                 text: str) -> list[Result]:
-        if not ranked:
-            return []
-        ids = [d for d, _, _ in ranked]
-        rows = {r[0]: r for r in self.conn.execute(
-            "SELECT doc_id, event_id, kind, event_type, timestamp, source, author, paths, title,"
-            f" body FROM documents WHERE doc_id IN ({','.join('?' * len(ids))})", ids)}
-        terms = lexical.query_terms(text)
-        out = []
-        for doc_id, score, arms in ranked:
-            _, event_id, kind, etype, ts, source, author, paths, title, body = rows[doc_id]
-            out.append(Result(doc_id, event_id, kind, etype, ts, source, author,
-                              json.loads(paths), title, snippet(body, terms), score, arms))
-        return out
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _all_paths(docs: list[group.HistoryDoc]) -> set[str]:
+    return {p for d in docs for p in d.paths}
+
+
+def _sides(conn: apsw.Connection, filters: Filters) -> tuple[str, ...]:
+    """Which sides (code, history) the --type filters leave."""
+    if not filters.types:
+        return ("code", "history")
+    condition, params = where(conn, Filters(types=filters.types))
+    allowed = {r[0] for k in KINDS for r in conn.execute(
+        f"SELECT ? WHERE EXISTS (SELECT 1 FROM documents d WHERE d.kind = ? AND {condition})",
+        [k, k, *params])}
+    return tuple(side for side, kinds in (("code", CODE), ("history", HISTORY))
+                 if allowed & set(kinds))
 
 
 def _has_embeddings(conn: apsw.Connection) -> bool:
@@ -165,16 +352,21 @@ def _require_documents(conn: apsw.Connection) -> None:
                            "(or `kenning materialize fts`)")
 
 
+@functools.lru_cache(maxsize=64)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """The first place any of the words starts a word (longest alternatives first)."""
+    words = sorted(terms, key=lambda t: (-len(t), t))
+    return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in words) + ")")
+
+
 def snippet(body: str, terms: list[str], width: int = 160) -> str:
     """About `width` characters of `body` around the first query word it contains, cut
     at word boundaries."""
     flat = " ".join(body.split())
     if len(flat) <= width:
         return flat
-    low = flat.lower()
-    hits = [m.start() for t in terms
-            if (m := re.search(r"\b" + re.escape(t), low)) is not None]
-    start = max(0, min(hits) - width // 4) if hits else 0
+    found = _terms_pattern(tuple(terms)).search(flat.lower()) if terms else None
+    start = max(0, found.start() - width // 4) if found else 0
     end = min(len(flat), start + width)
     start = max(0, end - width)
     if start > 0:  # begin at the next word

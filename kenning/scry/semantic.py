@@ -18,7 +18,7 @@ import apsw
 import numpy as np
 
 from kenning.embed.model import DIMENSIONS
-from kenning.scry.filters import Filters, where
+from kenning.scry.filters import KINDS, Filters, where
 
 
 @dataclass
@@ -26,16 +26,19 @@ class VectorMatrix:
     doc_ids: np.ndarray  # int64, one per row; rows in event_id order (the tie-break)
     vectors: np.ndarray  # float32 (n, DIMENSIONS)
     version: tuple[int, int]
+    kinds: np.ndarray  # int8, each row's document kind as its index in KINDS
 
 
 def load_matrix(conn: apsw.Connection) -> VectorMatrix:
     rows = conn.execute(
-        "SELECT d.doc_id, e.vector FROM embeddings e JOIN documents d USING (event_id) "
+        "SELECT d.doc_id, e.vector, d.kind FROM embeddings e JOIN documents d USING (event_id) "
         "ORDER BY e.event_id").fetchall()
     doc_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     blob = b"".join(r[1] for r in rows)  # type: ignore[misc]
     vectors = np.frombuffer(blob, dtype="<f4").reshape(len(rows), DIMENSIONS)
-    return VectorMatrix(doc_ids, vectors, _version(conn))
+    kinds = np.fromiter((KINDS.index(r[2]) if r[2] in KINDS else -1 for r in rows),
+                        dtype=np.int8, count=len(rows))
+    return VectorMatrix(doc_ids, vectors, _version(conn), kinds)
 
 
 def _version(conn: apsw.Connection) -> tuple[int, int]:
@@ -58,8 +61,16 @@ class SemanticIndex:
     def search(self, query: np.ndarray, filters: Filters,
                limit: int) -> list[tuple[int, float]]:
         """(doc_id, cosine) best first, among the documents the filters allow."""
+        return self.search_kinds(query, filters, {"all": ((), limit)})["all"]
+
+    def search_kinds(self, query: np.ndarray, filters: Filters,
+                     windows: dict[str, tuple[tuple[str, ...], int]]
+                     ) -> dict[str, list[tuple[int, float]]]:
+        """One ranked list per window name: (doc_id, cosine) best first among the
+        documents of the window's kinds (all kinds for ()) that the filters allow, at
+        most the window's size. One product of the query with the matrix serves all."""
         m = self.matrix()
-        vectors, doc_ids = m.vectors, m.doc_ids
+        vectors, doc_ids, kinds = m.vectors, m.doc_ids, m.kinds
         if not filters.is_empty():
             condition, params = where(self.conn, filters)
             allowed = np.fromiter(
@@ -67,12 +78,27 @@ class SemanticIndex:
                     f"SELECT d.doc_id FROM documents d WHERE {condition}", params)),
                 dtype=np.int64)
             keep = np.isin(doc_ids, allowed)
-            vectors, doc_ids = vectors[keep], doc_ids[keep]
-        if len(doc_ids) == 0 or limit <= 0:
-            return []
+            vectors, doc_ids, kinds = vectors[keep], doc_ids[keep], kinds[keep]
+        out: dict[str, list[tuple[int, float]]] = {name: [] for name in windows}
+        if len(doc_ids) == 0:
+            return out
         scores = vectors @ query.astype(np.float32)
-        k = min(limit, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        # equal scores keep row (event_id) order, the same in every build of the log
-        top = top[np.lexsort((top, -scores[top]))]
-        return [(int(doc_ids[i]), float(scores[i])) for i in top]
+        for name, (wanted, limit) in windows.items():
+            codes = [KINDS.index(w) for w in wanted if w in KINDS]
+            rows = np.flatnonzero(np.isin(kinds, codes)) if wanted else None
+            out[name] = _top(scores, doc_ids, rows, limit)
+        return out
+
+
+def _top(scores: np.ndarray, doc_ids: np.ndarray, rows: np.ndarray | None,
+         limit: int) -> list[tuple[int, float]]:
+    if rows is None:
+        rows = np.arange(len(scores))
+    if len(rows) == 0 or limit <= 0:
+        return []
+    sub = scores[rows]
+    k = min(limit, len(sub))
+    top = np.argpartition(-sub, k - 1)[:k]
+    # equal scores keep row (event_id) order, the same in every build of the log
+    top = top[np.lexsort((top, -sub[top]))]
+    return [(int(doc_ids[rows[i]]), float(sub[i])) for i in top]

@@ -43,14 +43,15 @@ QUERIES = ["retry the request with backoff", "why did we drop the cache", "parse
 
 
 def build(path: Path, docs: int) -> None:
+    from kenning.embed.models import DEFAULT_MODEL, embedding_model
     from kenning.eventlog import database
     from kenning.materialize.embeddings import EmbeddingsMaterializer
     from kenning.materialize.fts import FtsMaterializer
     from kenning.materialize.tokens import index_text, path_text
 
-    from kenning.embed.models import DEFAULT_MODEL, embedding_model
+    # random vectors labelled as the default model's, so the query encoder is the real one
+    model = embedding_model(DEFAULT_MODEL).model_id
 
-    model_id = embedding_model(DEFAULT_MODEL).model_id  # so hybrid encodes the query
     rng = random.Random(7)
     vrng = np.random.default_rng(7)
     # project words first, then made-up identifiers; word i drawn with weight 1/(i+1)
@@ -76,14 +77,14 @@ def build(path: Path, docs: int) -> None:
             file = f"src/m{n % 500}/f{n % 37}.py"
             text = index_text(title, body)
             code = kind == "code"  # a code document: its file, span and name
-            path_words = path_text(file) if code else ""
+            file_words = path_text(file) if code else ""
             rows.append((n + 1, f"e{n:08d}", kind, etype, ts, f"s{n}", "Alice" if n % 2 else
                          "Bob", json.dumps([file]), title, body, text, file if code else None,
                          n % 400 + 1 if code else None, n % 400 + 20 if code else None,
-                         title.split()[0] if code else None, path_words))
-            fts.append((n + 1, title, path_words, text))
+                         title.split()[0] if code else None, file_words))
+            fts.append((n + 1, title, file_words, text))
             v = vrng.standard_normal(384).astype(np.float32)
-            vecs.append((f"e{n:08d}", model_id, "h", (v / np.linalg.norm(v)).tobytes()))
+            vecs.append((f"e{n:08d}", model, "h", (v / np.linalg.norm(v)).tobytes()))
         conn.executemany(
             "INSERT INTO documents(doc_id, event_id, kind, event_type, timestamp, source, "
             "author, paths, title, body, search_text, path, start_line, end_line, symbol, "

@@ -8,6 +8,7 @@ rare the matches are.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import apsw
@@ -17,6 +18,7 @@ from kenning.scry.filters import Filters, where
 
 TITLE_WEIGHT = 2.0
 PATH_WEIGHT = 1.0
+PASS_DEPTH = 4  # how deep the shared pass reads, in windows
 
 
 def fts_query(text: str, conn: apsw.Connection | None = None) -> str | None:
@@ -29,11 +31,19 @@ def fts_query(text: str, conn: apsw.Connection | None = None) -> str | None:
 
 
 def _informative(conn: apsw.Connection, terms: list[str]) -> list[str]:
-    """Leave out terms found in more than half of the documents.
+    """Leave out terms found in more than half of the documents, and terms that the
+    index's tokenizer reduces to the same stem as an earlier one ("routes", "route").
 
     FTS5 clamps the IDF of such a term to almost nothing, so it barely moves a
     BM25 score, yet matching it means scoring most of the index (50 ms of 60 on
-    100k documents). When every term is that common, the rarest one is kept."""
+    100k documents). When every term is that common, the rarest one is kept. The
+    vocabulary holds what the tokenizer made of each word (porter stems), so each
+    term is looked up as the tokenizer makes it."""
+    stems = _stems(conn, terms)
+    unique: dict[str, str] = {}
+    for term in terms:
+        unique.setdefault(stems[term], term)
+    terms = list(unique.values())
     if len(terms) < 2:
         return terms
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.documents_vocab "
@@ -42,10 +52,26 @@ def _informative(conn: apsw.Connection, terms: list[str]) -> list[str]:
     df = {t: 0 for t in terms}
     for term in terms:
         row = conn.execute("SELECT doc FROM temp.documents_vocab WHERE term = ?",
-                           (term,)).fetchone()
+                           (stems[term],)).fetchone()
         df[term] = row[0] if row else 0
     kept = [t for t in terms if 2 * df[t] <= total]
     return kept or [min(terms, key=lambda t: (df[t], t))]
+
+
+_TOKENIZE = re.compile(r"tokenize\s*=\s*'([^']*)'", re.I)
+
+
+def _stems(conn: apsw.Connection, terms: list[str]) -> dict[str, str]:
+    """Each term as the index's tokenizer stores it (its first token)."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'documents_fts'").fetchone()
+    found = _TOKENIZE.search(str(row[0])) if row else None
+    spec = (found.group(1) if found else "unicode61").split()
+    tokenizer = conn.fts5_tokenizer(spec[0], spec[1:])
+    out = {}
+    for term in terms:
+        tokens = tokenizer(term.encode("utf-8"), apsw.FTS5_TOKENIZE_QUERY, None)
+        out[term] = str(tokens[0][2]) if tokens else term
+    return out
 
 
 def search(conn: apsw.Connection, text: str, filters: Filters, limit: int,
@@ -79,22 +105,24 @@ def ranked_sides(conn: apsw.Connection, match: str, filters: Filters,
                  sides: dict[str, tuple[str, ...]], limit: int
                  ) -> dict[str, list[tuple[int, float]]]:
     """`ranked` for several groups of kinds at once (code; commits and sessions): one
-    BM25 pass over the matches, read best first until every group has `limit`."""
+    BM25 pass over the matches keeps the best `PASS_DEPTH` x `limit` (a bounded sort);
+    a group still short of `limit` when that pass was full gets a pass of its own."""
     condition, params = where(conn, filters)
     side_of = {kind: side for side, kinds in sides.items() for kind in kinds}
-    condition += f" AND d.kind IN ({','.join('?' * len(side_of))})"
-    params = [*params, *side_of]
+    depth = PASS_DEPTH * limit
     sql = (f"SELECT d.doc_id, d.kind, -bm25(documents_fts, {TITLE_WEIGHT}, {PATH_WEIGHT}, 1.0)"
            f" AS score FROM documents_fts JOIN documents d ON d.doc_id = documents_fts.rowid "
-           f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.event_id")
+           f"WHERE documents_fts MATCH ? AND {condition} ORDER BY score DESC, d.event_id "
+           f"LIMIT ?")
     out: dict[str, list[tuple[int, float]]] = {side: [] for side in sides}
-    open_sides = len(sides)
-    for doc_id, kind, score in conn.execute(sql, [match, *params]):
-        found = out[side_of[kind]]
-        if len(found) < limit:
-            found.append((int(doc_id), float(score)))
-            if len(found) == limit:
-                open_sides -= 1
-                if open_sides == 0:
-                    break
+    rows = 0
+    for doc_id, kind, score in conn.execute(sql, [match, *params, depth]):
+        rows += 1
+        side = side_of.get(kind)
+        if side is not None and len(out[side]) < limit:
+            out[side].append((int(doc_id), float(score)))
+    if rows == depth:
+        for side, kinds in sides.items():
+            if len(out[side]) < limit:
+                out[side] = ranked(conn, match, filters, limit, kinds)
     return out

@@ -241,7 +241,7 @@ class Searcher:
             names = query.symbols
             condition, params = where(self.conn, filters)
             found = self._code_docs(
-                f"d.symbol IN ({_marks(names)}) AND d.kind = 'code' AND {condition} "
+                f"d.symbol IN ({_marks(names)}) AND +d.kind = 'code' AND {condition} "
                 f"ORDER BY d.path, d.event_id LIMIT {DEFINITIONS}", [*names, *params],
                 "definition")
             for doc_id, doc in found.items():
@@ -256,10 +256,8 @@ class Searcher:
         if missing:
             condition, params = where(self.conn, filters)
             heads = self._code_docs(
-                f"d.doc_id IN (SELECT doc_id FROM (SELECT d.doc_id, row_number() OVER ("
-                f"PARTITION BY d.path ORDER BY coalesce(d.start_line, 0), d.event_id) AS n "
-                f"FROM documents d WHERE d.kind = 'code' AND d.path IN ({_marks(missing)}) "
-                f"AND {condition}) WHERE n = 1)", [*missing, *params], "evidence")
+                f"d.path IN ({_marks(missing)}) AND +d.kind = 'code' AND {condition}",
+                [*missing, *params], "evidence", first_of_file=True)
             for doc_id, doc in heads.items():
                 docs.setdefault(doc_id, doc)
         present = {d.path for d in docs.values()}
@@ -269,10 +267,16 @@ class Searcher:
                           evidence_reasons=reasons, per_file=per_file)
         return slots, {p: [d.brief() for d in named[p]] for p in evidence}
 
-    def _code_docs(self, condition: str, params: list[Any],
-                   origin: str) -> dict[int, rank.CodeDoc]:
-        sql = ("SELECT d.doc_id, d.event_id, d.path, d.start_line, d.end_line, d.symbol, "
-               f"d.title FROM documents d WHERE {condition}")
+    def _code_docs(self, condition: str, params: list[Any], origin: str,
+                   first_of_file: bool = False) -> dict[int, rank.CodeDoc]:
+        """Code documents matching `condition` on `d`; with `first_of_file` only each
+        file's first (its head: the lowest start line, then event id)."""
+        columns = "d.doc_id, d.event_id, d.path, d.start_line, d.end_line, d.symbol, d.title"
+        sql = f"SELECT {columns} FROM documents d WHERE {condition}"
+        if first_of_file:
+            sql = (f"SELECT * FROM (SELECT {columns}, row_number() OVER (PARTITION BY d.path "
+                   "ORDER BY coalesce(d.start_line, 0), d.event_id) AS n FROM documents d "
+                   f"WHERE {condition}) WHERE n = 1")
         return {int(r[0]): rank.CodeDoc(int(r[0]), str(r[1]), str(r[2]), r[3], r[4], r[5],
                                         str(r[6]), origin=origin)
                 for r in self.conn.execute(sql, params) if r[2] is not None}

@@ -150,7 +150,7 @@ def test_version_change_forces_rebuild(tmp_path: Path, dummy: type[Dummy],
     recipe = test_recipe()
     update(GitRepo.discover(r.path), db, recipe=recipe)
     monkeypatch.setattr(FtsMaterializer, "version", 99)
-    assert states(db, recipe)["fts"] == ("stale", "version changed (3 -> 99)")
+    assert states(db, recipe)["fts"] == ("stale", "version changed (4 -> 99)")
     assert states(db, recipe)["views"] == ("fresh", "")
     results = {x.name: x for x in materialize(db, recipe)}
     assert results["fts"].action == "rebuilt" and results["fts"].added == 3

@@ -11,7 +11,7 @@ import pytest
 from fixtures.builder import ALICE, BOB, RepoBuilder
 from kenning.eventlog import database
 from kenning.repository.gitrepo import GitRepo
-from kenning.scry import people
+from kenning.scry import intent, people
 from kenning.scry.filters import Filters
 from kenning.scry.search import Answer, Searcher
 from tests.conftest import Runner, update
@@ -179,6 +179,15 @@ def test_why_questions_put_history_first_how_questions_code(searcher: Searcher) 
     assert how.intent == "code" and how.results[0].kind == "code"
     commits = ask(searcher, "flaky handshake", filters=Filters(types=("commit",)))
     assert {r.kind for r in commits.results} == {"commit"}
+
+
+def test_a_change_told_like_a_commit_puts_history_first() -> None:
+    for told in ("Fix the flaky handshake", "added retry to uploads", "Use the new router",
+                 "docs: explain routing", "fix(net): handshake", "Updated the changelog"):
+        assert intent.intent(told) == "history", told
+    for asked in ("how routes are grouped", "Router", "user model", "update_wrapper",
+                  "response object", "removal of sessions", "fixture loading"):
+        assert intent.intent(asked) == "code", asked
 
 
 def test_near_identical_commits_share_one_slot(searcher: Searcher) -> None:

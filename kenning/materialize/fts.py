@@ -62,6 +62,7 @@ CREATE TABLE documents(
 CREATE INDEX documents_kind ON documents(kind, timestamp);
 CREATE INDEX documents_time ON documents(timestamp);
 CREATE INDEX documents_path ON documents(path) WHERE path IS NOT NULL;
+CREATE INDEX documents_symbol ON documents(symbol) WHERE symbol IS NOT NULL;
 CREATE VIRTUAL TABLE documents_fts USING fts5(title, path_text, search_text,
   content='documents', content_rowid='doc_id',
   tokenize='porter unicode61 remove_diacritics 2');
@@ -99,8 +100,9 @@ class Document:
 class FtsMaterializer:
     name = "fts"
     # 2: a session item's source is its note's path:line; 3: path words, line spans,
-    # symbols, constants and code chunks, stemming
-    version = 3
+    # symbols, constants and code chunks, stemming; 4: an index on symbol (definitions
+    # are looked up by name)
+    version = 4
     params_type = Params  # none
     incremental = True
     index_after_rebuild = False

@@ -1,8 +1,10 @@
 """What a question asks for, read from its words alone (no model).
 
 - `intent`: "people" (who knows / owns / is the expert on X), "history" (why / when /
-  who changed X: decisions and commits first) or "code" (how / where / what: the
-  default, and what a code-search benchmark asks).
+  who changed X, or a change told the way a commit tells it: "fix the login redirect",
+  "added retry to uploads", "docs: ..." -- decisions and commits first) or "code"
+  (how / where / what, or a thing named: the default, and what a code-search
+  benchmark asks).
 - `is_symbol_query`: the whole query is one identifier-like token (`Sinatra::Base`,
   `spawn_entity`, `HTTPServer`); such a query leans on the lexical arm and on
   definitions. A single lower-case word ("response") is not one.
@@ -28,6 +30,14 @@ _HISTORY = re.compile(
     r"were|do|does)|who\s+(?:changed|added|removed|wrote|made|introduced|broke|fixed|"
     r"decided|moved|renamed|deleted|dropped)|what\s+changed|history\s+of|decisions?\s+"
     r"(?:on|about|to)|(?:we|they)\s+decided)\b", re.I)
+# a sentence that starts by naming a change (imperative or past, or a conventional-commit
+# prefix) describes a change: its answer is first the commits and decisions that made it
+_CHANGE = re.compile(
+    r"^\s*(?:(?:add|fix|updat|remov|revert|bump|renam|refactor|mov|drop|delet|chang|improv|"
+    r"implement|document|merg|replac|deprecat|upgrad|downgrad|pin|clean|simplif|introduc|"
+    r"switch|disabl|enabl|allow|prevent|avoid|restor|reword|tweak|polish|rework|rewrit|"
+    r"us)(?:e|es|ed|s|d|ied|ies|y|ned|ped)?\b|(?:feat|fix|docs|chore|refactor|test|"
+    r"perf|build|ci|style)(?:\([^)]*\))?!?:)", re.I)
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:::|\.|->|#)[A-Za-z_][A-Za-z0-9_]*)*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUALIFIER = re.compile(r"::|\.|->|#")
@@ -48,7 +58,7 @@ def intent(text: str) -> str:
     """"people", "history" or "code" for a question."""
     if _PEOPLE.search(text):
         return "people"
-    if _HISTORY.search(text):
+    if _HISTORY.search(text) or _CHANGE.search(text):
         return "history"
     return "code"
 

@@ -176,3 +176,23 @@ def test_eval_generate_and_score(repo: Path, env: dict[str, str], tmp_path: Path
     bad = tmp_path / "bad.json"
     bad.write_text('{"queries": [{"id": 1}]}')
     assert "relevant_docs" in run("eval", str(bad), cwd=repo, env=env, code=2).stderr
+
+
+
+def test_an_index_built_by_another_kenning_is_one_line_not_a_traceback(
+        repo: Path, env: dict[str, str], tmp_path: Path) -> None:
+    # a user who upgraded kenning and asks before scraping again
+    import shutil
+
+    import apsw
+
+    db = tmp_path / "old.db"
+    shutil.copy(repo / ".kenning" / "kenning.db", db)
+    conn = apsw.Connection(str(db))
+    conn.execute("UPDATE materializer_state SET version = '2' WHERE name = 'fts'")
+    conn.close()
+    proc = run("scry", "anything", "--mode", "lexical", "--db", str(db), cwd=repo, env=env,
+               code=2)  # like every other bad input
+    assert proc.stderr.strip().splitlines() == [
+        "kenning: this database's search index was built by another kenning (index version "
+        "2, this one reads 4); run `kenning scrape` (or `kenning materialize fts`)"]

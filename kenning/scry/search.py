@@ -354,6 +354,20 @@ def _require_documents(conn: apsw.Connection) -> None:
     if found != {"documents", "documents_fts"}:
         raise KenningError("this database has no search index yet; run `kenning scrape` "
                            "(or `kenning materialize fts`)")
+    from kenning.materialize.fts import FtsMaterializer
+
+    try:
+        row = conn.execute("SELECT version FROM materializer_state WHERE name = 'fts'"
+                           ).fetchone()
+    except apsw.SQLError:  # documents written by hand (benchmarks, tests): taken as they are
+        return
+    built = str(row[0]) if row else None
+    if built != str(FtsMaterializer.version):
+        # an index of another shape (an older kenning's) would fail on its first query
+        raise KenningError(f"this database's search index was built by another kenning "
+                           f"(index version {built}, this one reads "
+                           f"{FtsMaterializer.version}); run `kenning scrape` (or "
+                           f"`kenning materialize fts`)")
 
 
 @functools.lru_cache(maxsize=64)

@@ -15,9 +15,10 @@ from kenning.repository.gitrepo import GitRepo
 from kenning.scrapers.engine import scrape
 
 
-def cochange_log(root: Path) -> list[StoredEvent]:
-    """The eventlog of fixtures/cochange.py, scraped for real, in seq order."""
-    cochange.build(root / "repo")
+def scraped_log(build: Any, root: Path) -> list[StoredEvent]:
+    """The eventlog of a fixture script's repository (`build(path)`), scraped for real,
+    in seq order."""
+    build(root / "repo")
     scrape(GitRepo.discover(root / "repo"), root / "kenning.db", scrapers=["git"])
     conn = apsw.Connection(str(root / "kenning.db"))
     try:
@@ -25,6 +26,11 @@ def cochange_log(root: Path) -> list[StoredEvent]:
                 conn.execute(f"SELECT {EVENT_COLUMNS} FROM eventlog ORDER BY seq")]
     finally:
         conn.close()
+
+
+def cochange_log(root: Path) -> list[StoredEvent]:
+    """The eventlog of fixtures/cochange.py."""
+    return scraped_log(cochange.build, root)
 
 
 def typed(m: Materializer, params: Params | dict[str, Any]) -> Params:

@@ -151,19 +151,9 @@ def test_any_arrival_order_and_removals_equal_a_rebuild(events: list[StoredEvent
 @pytest.fixture(scope="module")
 def experts_log(tmp_path_factory: pytest.TempPathFactory) -> list[StoredEvent]:
     from fixtures import experts
-    from kenning.materialize.base import EVENT_COLUMNS
-    from kenning.repository.gitrepo import GitRepo
-    from kenning.scrapers.engine import scrape
+    from tests.materializer_helpers import scraped_log
 
-    root = tmp_path_factory.mktemp("experts")
-    experts.build(root / "repo")
-    scrape(GitRepo.discover(root / "repo"), root / "kenning.db", scrapers=["git"])
-    conn = apsw.Connection(str(root / "kenning.db"))
-    try:
-        return [StoredEvent.from_row(r) for r in
-                conn.execute(f"SELECT {EVENT_COLUMNS} FROM eventlog ORDER BY seq")]
-    finally:
-        conn.close()
+    return scraped_log(experts.build, tmp_path_factory.mktemp("experts"))
 
 
 def ranking(conn: apsw.Connection, path: str) -> list[tuple[Any, ...]]:

@@ -11,6 +11,7 @@ import os
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import apsw
 
@@ -280,3 +281,13 @@ def set_meta(conn: apsw.Connection, key: str, value: str | None) -> None:
         conn.execute("DELETE FROM meta WHERE key = ?", (key,))
     else:
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def dict_rows(conn: apsw.Connection, sql: str, args: Any = ()) -> list[dict[str, Any]]:
+    """The rows of a query as dicts keyed by column name (none: an empty list)."""
+    cursor = conn.execute(sql, args)
+    try:
+        columns = [d[0] for d in cursor.getdescription()]
+    except apsw.ExecutionCompleteError:  # no rows at all
+        return []
+    return [dict(zip(columns, row, strict=True)) for row in cursor]

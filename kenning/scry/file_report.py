@@ -13,6 +13,7 @@ from typing import Any
 
 import apsw
 
+from kenning.eventlog.database import dict_rows
 from kenning.scry.filters import check_limit
 
 MATERIALIZE_HINT = "run `kenning materialize`"
@@ -37,22 +38,13 @@ def _names(conn: apsw.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
 
 
-def _rows(conn: apsw.Connection, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, args)
-    try:
-        columns = [d[0] for d in cursor.getdescription()]
-    except apsw.ExecutionCompleteError:  # no rows at all
-        return []
-    return [dict(zip(columns, row, strict=True)) for row in cursor]
-
-
 def file_report(conn: apsw.Connection, path: str, limit: int = 10) -> FileReport:
     check_limit(limit)
     report = FileReport(path)
     present = _names(conn)
 
     if "co_changes" in present:
-        report.co_changes = _rows(conn, """
+        report.co_changes = dict_rows(conn, """
             SELECT coupled AS path, degree, shared, revisions, coupled_revisions,
                    last_together
             FROM co_changes WHERE path = ?
@@ -64,7 +56,7 @@ def file_report(conn: apsw.Connection, path: str, limit: int = 10) -> FileReport
         # ranked as `experts_for` ranks people (score, then e-mail): how much they did to
         # the file as well as how recently; the main developer is by lines added and named
         # even when their score leaves them out of the first `limit`
-        report.experts = _rows(conn, """
+        report.experts = dict_rows(conn, """
             SELECT name, author, commits, lines_added, lines_removed, first_touch, last_touch,
                    round(recent, 4) AS recent, round(score, 4) AS score,
                    round(ownership, 4) AS ownership, is_main
@@ -80,11 +72,11 @@ def file_report(conn: apsw.Connection, path: str, limit: int = 10) -> FileReport
         report.notes.append(f"no expertise table yet; {MATERIALIZE_HINT}")
 
     if "signal_scores" in present:
-        report.activity = _rows(conn, """
+        report.activity = dict_rows(conn, """
             SELECT signal, events, total, last_time, round(score, 4) AS score
             FROM signal_scores WHERE entity_kind = 'file' AND entity = ? ORDER BY signal""",
                                 (path,))
-        windows = _rows(conn, """
+        windows = dict_rows(conn, """
             SELECT signal, window_days, events, total FROM signal_windows
             WHERE entity_kind = 'file' AND entity = ? ORDER BY signal, window_days""", (path,))
         for row in report.activity:
@@ -101,8 +93,8 @@ def file_report(conn: apsw.Connection, path: str, limit: int = 10) -> FileReport
             FROM documents d
             WHERE d.kind = ? AND EXISTS (SELECT 1 FROM json_each(d.paths) p WHERE p.value = ?)
             ORDER BY d.timestamp DESC, d.event_id LIMIT ?"""
-        report.decisions = _rows(conn, mentions, ("session", path, limit))
-        report.commits = _rows(conn, mentions, ("commit", path, limit))
+        report.decisions = dict_rows(conn, mentions, ("session", path, limit))
+        report.commits = dict_rows(conn, mentions, ("commit", path, limit))
         for row in report.decisions + report.commits:
             row["paths"] = json.loads(row["paths"])
     else:

@@ -18,6 +18,7 @@ import apsw
 
 from kenning.errors import KenningError
 from kenning.eventlog import reader
+from kenning.eventlog.database import dict_rows
 from kenning.eventlog.events import utc_timestamp
 from kenning.materialize.decay import DAY, epoch
 from kenning.scry.filters import Filters, check_limit, where
@@ -59,13 +60,6 @@ def _require(conn: apsw.Connection, *tables: str) -> None:
                            f"`kenning materialize {hint}` (or `kenning scrape`)")
 
 
-def _rows(conn: apsw.Connection, sql: str, args: Any) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, args)
-    try:
-        columns = [d[0] for d in cursor.getdescription()]
-    except apsw.ExecutionCompleteError:  # no rows at all
-        return []
-    return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
 # -- recent ------------------------------------------------------------------------
@@ -181,7 +175,7 @@ def _session_item(conn: apsw.Connection, event: reader.StoredEvent) -> Shown:
             "text": d.get("text"), "section": d.get("section"),
             "block_title": d.get("block_title"), "note": event.source_file,
             "line": d.get("line"), "event_id": event.event_id}
-    sessions = _rows(conn, """
+    sessions = dict_rows(conn, """
         SELECT title, started, branch, path AS note, status, tags FROM sessions
         WHERE session_id = ? ORDER BY started, event_id LIMIT 1""", (sid,))
     session = sessions[0] if sessions else {}
@@ -189,15 +183,15 @@ def _session_item(conn: apsw.Connection, event: reader.StoredEvent) -> Shown:
         session["tags"] = json.loads(session["tags"])
     context: dict[str, Any] = {"session": {"id": sid, **session}}
     if d.get("block") is not None:
-        context["same_block"] = _rows(conn, """
+        context["same_block"] = dict_rows(conn, """
             SELECT type, text, line FROM observations
             WHERE session_id = ? AND block = ? AND event_id != ? AND path IS ?
             ORDER BY line, event_id""", (sid, d["block"], event.event_id, event.source_file))
-    context["decisions"] = _rows(conn, """
+    context["decisions"] = dict_rows(conn, """
         SELECT timestamp AS time, text, line, event_id FROM observations
         WHERE session_id = ? AND type = 'decision' AND event_id != ? AND path IS ?
         ORDER BY line, event_id""", (sid, event.event_id, event.source_file))
-    context["goals"] = _rows(conn, """
+    context["goals"] = dict_rows(conn, """
         SELECT text, completed FROM goals WHERE session_id = ? AND path IS ?
         ORDER BY line, event_id""", (sid, event.source_file))
     for goal in context["goals"]:

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+def build_env() -> dict[str, str]:
+    """The environment of a build's subprocesses. Each build runs with its own Python
+    and imports its own kenning: a PYTHONPATH or PYTHONHOME inherited from the shell
+    that started the runner (the house way of running from a worktree) would make
+    every build import that checkout instead."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    return {**env, "HF_HUB_OFFLINE": "1"}
+
+
 DEFAULT_DB = Path(".kenning") / "kenning.db"
 
 # scry variants asked of every question: name -> extra flags ({root}: semble's folder)
@@ -59,7 +68,10 @@ def identify(label: str, executable: Path) -> Kenning:
             "[h.update(str(p.relative_to(root)).encode() + b'\\0' + p.read_bytes()) "
             "for p in sorted(root.rglob('*')) if p.is_file() and p.suffix in "
             "('.py', '.scm', '.toml', '.json')]; print(h.hexdigest()[:16])")
-    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, env=ENV)
+    # run from the build's own folder: `python -c` puts the working directory first on
+    # the path, and the runner's (a kenning checkout) would shadow the build's package
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
+                          env=build_env(), cwd=executable.parent)
     if done.returncode != 0:
         raise SystemExit(f"cannot import kenning with {python}: {done.stderr.strip()[-300:]}")
     return Kenning(label, executable, done.stdout.strip())
@@ -78,7 +90,7 @@ def is_current(kenning: Kenning, repo_dir: Path, db: Path, revision: str) -> boo
     if mark != {"revision": revision, "kenning": kenning.source_id}:
         return False
     done = subprocess.run([str(kenning.executable), "status", "--json", "--db", str(db)],
-                          cwd=repo_dir, capture_output=True, text=True, env=ENV)
+                          cwd=repo_dir, capture_output=True, text=True, env=build_env())
     if done.returncode != 0:
         return False
     status = json.loads(done.stdout)
@@ -91,7 +103,7 @@ def scrape(kenning: Kenning, repo_dir: Path, db: Path, revision: str, log: Path)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         done = subprocess.run([str(kenning.executable), "scrape", "--db", str(db)],
-                              cwd=repo_dir, stdout=out, stderr=subprocess.STDOUT, env=ENV)
+                              cwd=repo_dir, stdout=out, stderr=subprocess.STDOUT, env=build_env())
     if done.returncode != 0:
         lines = log.read_text("utf-8", errors="replace").strip().splitlines()
         raise ScrapeFailed(f"{lines[-1] if lines else 'no output'} (log: {log})")
@@ -107,7 +119,7 @@ def scry(kenning: Kenning, repo_dir: Path, db: Path | None, query: str,
     if db is not None:
         args += ["--db", str(db)]
     started = time.perf_counter()
-    done = subprocess.run(args, cwd=repo_dir, capture_output=True, text=True, env=ENV)
+    done = subprocess.run(args, cwd=repo_dir, capture_output=True, text=True, env=build_env())
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         return {"error": done.stderr.strip()[-300:], "results": []}, seconds

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.semble.kenning_cli import identify
+from bench.semble.kenning_cli import Kenning, identify
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,3 +38,13 @@ def test_a_build_is_identified_by_its_own_package_not_the_callers_pythonpath(
     # each build hashes its own package, not this checkout's: two builds that differ
     # get different ids (had both imported this checkout, the ids would be equal)
     assert identify("one", executable).source_id != identify("two", other).source_id
+
+
+def test_each_build_scrapes_into_its_own_database_never_the_default_one() -> None:
+    # a session measuring one build must not overwrite the database another session's
+    # build answered from: the file is named by the build, whatever its label
+    a = Kenning("main", Path("a/bin/kenning"), "0123456789abcdef")
+    b = Kenning("main", Path("b/bin/kenning"), "fedcba9876543210")
+    assert a.db != b.db
+    assert a.db == Kenning("baseline", Path("c/bin/kenning"), "0123456789abcdef").db
+    assert a.db.name != "kenning.db" and a.db.parent == Path(".kenning")

@@ -23,7 +23,6 @@ def build_env() -> dict[str, str]:
     return {**env, "HF_HUB_OFFLINE": "1"}
 
 
-DEFAULT_DB = Path(".kenning") / "kenning.db"
 
 # scry variants asked of every question: name -> extra flags ({root}: semble's folder)
 MODES: dict[str, tuple[str, ...]] = {
@@ -56,9 +55,12 @@ class Kenning:
     executable: Path
     source_id: str  # hash of the package's files: which build answered
 
-    def db(self, first: bool) -> Path:
-        """The default database for the first build; its own file for each other."""
-        return DEFAULT_DB if first else Path(".kenning") / f"{self.label}.db"
+    @property
+    def db(self) -> Path:
+        """This build's own database in the repository, named by the build, never the
+        default one: two builds (or two sessions measuring different builds) never
+        overwrite each other's, and a build measured again finds its database."""
+        return Path(".kenning") / f"bench-{self.source_id}.db"
 
 
 def identify(label: str, executable: Path) -> Kenning:
@@ -112,12 +114,10 @@ def scrape(kenning: Kenning, repo_dir: Path, db: Path, revision: str, log: Path)
     return time.perf_counter() - started
 
 
-def scry(kenning: Kenning, repo_dir: Path, db: Path | None, query: str,
+def scry(kenning: Kenning, repo_dir: Path, db: Path, query: str,
          flags: tuple[str, ...]) -> tuple[dict[str, Any], float]:
-    """The parsed `kenning scry QUERY --json` answer and its wall time."""
-    args = [str(kenning.executable), "scry", query, "--json", *flags]
-    if db is not None:
-        args += ["--db", str(db)]
+    """The parsed `kenning scry QUERY --json --db DB` answer and its wall time."""
+    args = [str(kenning.executable), "scry", query, "--json", *flags, "--db", str(db)]
     started = time.perf_counter()
     done = subprocess.run(args, cwd=repo_dir, capture_output=True, text=True, env=build_env())
     seconds = time.perf_counter() - started

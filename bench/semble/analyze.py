@@ -156,10 +156,10 @@ def analyze(repos: list[Repo], tasks: dict[str, list[Task]], args: argparse.Name
         code_rows = {s.task.query: s for s in data.get("code", [])}
         if not rows:
             continue
-        # the run's first build used the default database, every other build its own file
-        own = args.repos_dir / repo.name / ".kenning" / f"{args.label}.db"
-        db = own if own.exists() else own.with_name("kenning.db")
-        index = CodeIndex(db)
+        # the database of the build that answered (its id is in the saved answers)
+        build_id = json.loads((args.out / "raw" / args.label / f"{repo.name}.json")
+                              .read_text("utf-8"))["kenning"]
+        index = CodeIndex(args.repos_dir / repo.name / ".kenning" / f"bench-{build_id}.db")
         covered, all_lines = index.line_coverage(args.repos_dir / repo.name, repo.benchmark_root)
         print(f"{repo.name:<12} code documents cover {covered:>6} of {all_lines:>6} parsed lines"
               f" under {repo.benchmark_root or '.'} ({100 * covered / max(1, all_lines):.0f}%); "

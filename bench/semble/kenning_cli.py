@@ -13,8 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
-DEFAULT_DB = Path(".kenning") / "kenning.db"
+
+def build_env() -> dict[str, str]:
+    """The environment of a build's subprocesses. Each build runs with its own Python
+    and imports its own kenning: a PYTHONPATH or PYTHONHOME inherited from the shell
+    that started the runner (the house way of running from a worktree) would make
+    every build import that checkout instead."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    return {**env, "HF_HUB_OFFLINE": "1"}
+
+
 
 # scry variants asked of every question: name -> extra flags ({root}: semble's folder)
 MODES: dict[str, tuple[str, ...]] = {
@@ -47,9 +55,12 @@ class Kenning:
     executable: Path
     source_id: str  # hash of the package's files: which build answered
 
-    def db(self, first: bool) -> Path:
-        """The default database for the first build; its own file for each other."""
-        return DEFAULT_DB if first else Path(".kenning") / f"{self.label}.db"
+    @property
+    def db(self) -> Path:
+        """This build's own database in the repository, named by the build, never the
+        default one: two builds (or two sessions measuring different builds) never
+        overwrite each other's, and a build measured again finds its database."""
+        return Path(".kenning") / f"bench-{self.source_id}.db"
 
 
 def identify(label: str, executable: Path) -> Kenning:
@@ -59,7 +70,10 @@ def identify(label: str, executable: Path) -> Kenning:
             "[h.update(str(p.relative_to(root)).encode() + b'\\0' + p.read_bytes()) "
             "for p in sorted(root.rglob('*')) if p.is_file() and p.suffix in "
             "('.py', '.scm', '.toml', '.json')]; print(h.hexdigest()[:16])")
-    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, env=ENV)
+    # run from the build's own folder: `python -c` puts the working directory first on
+    # the path, and the runner's (a kenning checkout) would shadow the build's package
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
+                          env=build_env(), cwd=executable.parent)
     if done.returncode != 0:
         raise SystemExit(f"cannot import kenning with {python}: {done.stderr.strip()[-300:]}")
     return Kenning(label, executable, done.stdout.strip())
@@ -78,7 +92,7 @@ def is_current(kenning: Kenning, repo_dir: Path, db: Path, revision: str) -> boo
     if mark != {"revision": revision, "kenning": kenning.source_id}:
         return False
     done = subprocess.run([str(kenning.executable), "status", "--json", "--db", str(db)],
-                          cwd=repo_dir, capture_output=True, text=True, env=ENV)
+                          cwd=repo_dir, capture_output=True, text=True, env=build_env())
     if done.returncode != 0:
         return False
     status = json.loads(done.stdout)
@@ -91,7 +105,7 @@ def scrape(kenning: Kenning, repo_dir: Path, db: Path, revision: str, log: Path)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         done = subprocess.run([str(kenning.executable), "scrape", "--db", str(db)],
-                              cwd=repo_dir, stdout=out, stderr=subprocess.STDOUT, env=ENV)
+                              cwd=repo_dir, stdout=out, stderr=subprocess.STDOUT, env=build_env())
     if done.returncode != 0:
         lines = log.read_text("utf-8", errors="replace").strip().splitlines()
         raise ScrapeFailed(f"{lines[-1] if lines else 'no output'} (log: {log})")
@@ -100,14 +114,12 @@ def scrape(kenning: Kenning, repo_dir: Path, db: Path, revision: str, log: Path)
     return time.perf_counter() - started
 
 
-def scry(kenning: Kenning, repo_dir: Path, db: Path | None, query: str,
+def scry(kenning: Kenning, repo_dir: Path, db: Path, query: str,
          flags: tuple[str, ...]) -> tuple[dict[str, Any], float]:
-    """The parsed `kenning scry QUERY --json` answer and its wall time."""
-    args = [str(kenning.executable), "scry", query, "--json", *flags]
-    if db is not None:
-        args += ["--db", str(db)]
+    """The parsed `kenning scry QUERY --json --db DB` answer and its wall time."""
+    args = [str(kenning.executable), "scry", query, "--json", *flags, "--db", str(db)]
     started = time.perf_counter()
-    done = subprocess.run(args, cwd=repo_dir, capture_output=True, text=True, env=ENV)
+    done = subprocess.run(args, cwd=repo_dir, capture_output=True, text=True, env=build_env())
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         return {"error": done.stderr.strip()[-300:], "results": []}, seconds

@@ -21,16 +21,19 @@ MIRRORS/<owner>+<name>/repo is cloned into REPOS-DIR/<name> and checked out at
 the pinned commit (bench/semble/checkout.py; missing blobs get stubs), then for
 each kenning build (`--kenning LABEL=EXECUTABLE`, repeatable; the first is the
 baseline, by default this checkout's `.venv/bin/kenning`):
-1. `kenning scrape` with embeddings, skipped when that build already scraped
-   that commit and `kenning status` shows nothing stale; the first build uses
-   the default database, each other build `.kenning/<label>.db`;
+1. `kenning scrape` with embeddings into the build's own database,
+   `.kenning/bench-<build id>.db` (the id hashes the build's kenning package), skipped
+   when that build already scraped that commit and `kenning status` shows nothing
+   stale;
 2. every question through `kenning scry QUERY --json [flags]`, one subprocess
    per question, from the repository's directory, in each mode of
    bench/semble/kenning_cli.py MODES (plain `kenning scry`; `--mode lexical`;
    `--mode semantic`; `--type code`; `--type code --path <benchmark_root>` in
    each search mode). Answers are saved per build and repository under
    OUT/raw/<label>/<repo>.json (kept and reused while the build, commit,
-   questions and flags are the same), so later runs compare query by query.
+   questions and flags are the same, even when the database had to be scraped
+   again: a build scrapes a commit to the same eventlog every time), so later
+   runs compare query by query.
 Then it scores them with semble's rule (bench/semble/scoring.py) and prints
 tables per repository, language and question category next to semble's
 published per-repository figures for semble, raw BM25, ck and GitNexus, and,
@@ -89,9 +92,9 @@ def code_spans(db: Path, event_ids: list[str]) -> dict[str, tuple[int | None, in
     return spans
 
 
-def ask(build: Kenning, first: bool, repo: Repo, repo_dir: Path, tasks: list[Task],
+def ask(build: Kenning, repo: Repo, repo_dir: Path, tasks: list[Task],
         modes: list[str], previous: dict[str, Any]) -> dict[str, Any]:
-    db = build.db(first)
+    db = build.db
     answers: dict[str, Any] = {}
     asked: dict[tuple[str, ...], Any] = {}
     for mode in modes:
@@ -108,7 +111,7 @@ def ask(build: Kenning, first: bool, repo: Repo, repo_dir: Path, tasks: list[Tas
         results: list[list[dict[str, Any]]] = []
         seconds: list[float] = []
         for task in tasks:
-            answer, took = scry(build, repo_dir, None if first else db, task.query, flags)
+            answer, took = scry(build, repo_dir, db, task.query, flags)
             kept = [{k: r.get(k) for k in RESULT_KEYS} for r in answer.get("results", [])]
             results.append(kept)
             seconds.append(took)
@@ -131,9 +134,8 @@ def run_repo(repo: Repo, builds: list[Kenning], args: argparse.Namespace) -> Non
     tasks = load_tasks(args.data, repo)
     print(f"{repo.name} ({repo.language}, {len(tasks)} questions, {repo.revision[:12]}"
           + (f", {stubs} missing blobs stubbed" if stubs else "") + ")", flush=True)
-    for i, build in enumerate(builds):
-        first = i == 0
-        db = build.db(first)
+    for build in builds:
+        db = build.db
         raw_path = args.out / "raw" / build.label / f"{repo.name}.json"
         previous: dict[str, Any] = {}
         if raw_path.exists():
@@ -151,10 +153,9 @@ def run_repo(repo: Repo, builds: list[Kenning], args: argparse.Namespace) -> Non
                       flush=True)
                 return
             print(f"  {build.label}: scraped in {scrape_seconds:.0f} s", flush=True)
-            previous = {}
         if args.scrape_only:
             continue
-        modes = ask(build, first, repo, repo_dir, tasks, args.modes, previous)
+        modes = ask(build, repo, repo_dir, tasks, args.modes, previous)
         raw_path.parent.mkdir(parents=True, exist_ok=True)
         raw_path.write_text(json.dumps(
             {"repo": repo.name, "language": repo.language, "revision": repo.revision,

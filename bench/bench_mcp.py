@@ -35,7 +35,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 # before bench_scry loads numpy: one BLAS thread, as every kenning query runs (the
 # server's too); otherwise this process alone would get a pool
 import kenning.scry  # noqa: F401
-from bench.bench_scry import ENV, QUERIES, ROOT, build
+from bench.bench_scry import ENV, QUERIES, ROOT, ensure_built
 from fixtures.builder import RepoBuilder
 
 COLD_BASELINE = """
@@ -140,11 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
-        if not db.exists():
-            started = time.perf_counter()
-            build(db, args.docs)
-            print(f"built {args.docs:,} documents + vectors in "
-                  f"{time.perf_counter() - started:.1f}s")
+        ensure_built(db, args.docs)
         repo = Path(tmp) / "repo"
         bind_to_repository(db, repo)
         print(f"load before: {uptime()}")

@@ -104,6 +104,15 @@ def shell(cmd: list[str], repeat: int) -> float:
     return statistics.median(times)
 
 
+def ensure_built(db: Path, docs: int) -> None:
+    """The generated database at `db`, built now unless a previous run kept it."""
+    if not db.exists():
+        started = time.perf_counter()
+        build(db, docs)
+        print(f"built {docs:,} documents + vectors in "
+              f"{time.perf_counter() - started:.1f}s ({db.stat().st_size / 1e6:.0f} MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=100_000)
@@ -113,11 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
-        if not db.exists():
-            started = time.perf_counter()
-            build(db, args.docs)
-            print(f"built {args.docs:,} documents + vectors in "
-                  f"{time.perf_counter() - started:.1f}s ({db.stat().st_size / 1e6:.0f} MB)")
+        ensure_built(db, args.docs)
         py = [sys.executable]
         k = [*py, "-m", "kenning"]
         base = shell([*py, "-c", "pass"], args.repeat)

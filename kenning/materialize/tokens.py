@@ -14,7 +14,7 @@ import re
 MAX_TERMS = 32  # search words kept per query
 _WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*|[^\W_]+", re.UNICODE)
 _IDENT = re.compile(r"[^\W\d_][\w]*")
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _NAME_PIECE = re.compile(r"[^\W_]+", re.UNICODE)  # a path component cut on . _ - and friends
 _PATH_DIRS = 3  # the directories nearest the file name say what it is about
 _STOP = """a about after all also an and any are as at be been before but by can could did do
@@ -26,7 +26,7 @@ STOPWORDS = frozenset(_STOP.split())
 
 def split_identifier(word: str) -> str:
     """`SpawnEntity` and `spawn_entity` -> "spawn entity" (lower case)."""
-    parts = [p for chunk in word.split("_") for p in _CAMEL.findall(chunk)]
+    parts = [p for chunk in word.split("_") for p in CAMEL.findall(chunk)]
     return " ".join(p.lower() for p in parts) if parts else word.lower()
 
 
@@ -73,7 +73,7 @@ def query_terms(text: str) -> list[str]:
     """Distinct lower-case search words of `text`, identifier parts included."""
     terms: list[str] = []
     for word in _WORD.findall(text):
-        parts = [word] + [p for piece in word.split("_") for p in _CAMEL.findall(piece)]
+        parts = [word] + [p for piece in word.split("_") for p in CAMEL.findall(piece)]
         for part in parts:
             low = part.lower()
             if low and low not in STOPWORDS and low not in terms:

@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from kenning.materialize.tokens import CAMEL
 from kenning.scry.fusion import tied_ranks
 
 DEFINITION_BOOST = 3.0
@@ -42,7 +43,6 @@ SATURATION = 0.5
 SYMBOL_ALPHA = 0.3  # a symbol-like query leans on the lexical arm
 DEFAULT_ALPHA = 0.5
 
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 # (category, factor, folder names, file-name pattern)
 _TEST_NAME = re.compile(
@@ -141,7 +141,7 @@ def fuse(docs: Mapping[int, CodeDoc], arms: Mapping[str, Sequence[tuple[int, flo
 def identifier_parts(name: str) -> list[str]:
     """`method_routing` -> ["method", "routing"]; `HTTPServer` -> ["http", "server"]."""
     pieces = re.split(r"[_\-.\s]+", name)
-    return [p.lower() for piece in pieces for p in _CAMEL.findall(piece)]
+    return [p.lower() for piece in pieces for p in CAMEL.findall(piece)]
 
 
 def _norm_name(name: str) -> str:

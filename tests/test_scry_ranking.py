@@ -11,7 +11,7 @@ import pytest
 from fixtures.builder import ALICE, BOB, RepoBuilder
 from kenning.eventlog import database
 from kenning.repository.gitrepo import GitRepo
-from kenning.scry import intent, people
+from kenning.scry import intent, people, rank
 from kenning.scry.filters import Filters
 from kenning.scry.search import Answer, Searcher
 from tests.conftest import Runner, update
@@ -132,6 +132,14 @@ def test_tests_come_after_source_unless_the_question_asks_for_them(searcher: Sea
     test_hit = next(r for r in asked.results if r.path == "tests/test_router.py")
     assert not any("after source" in s for s in test_hit.steps)
     assert paths(asked)[0] == "tests/test_router.py"
+
+
+def test_prose_files_come_after_source_unless_the_question_asks_for_docs() -> None:
+    for prose in ("README.md", "CHANGES.rst", "docs/guide/routing.rst", "CHANGES", "notes.txt"):
+        assert rank.penalty(prose, frozenset())[1] == ["docs"], prose
+        asked = intent.asked_categories("where is routing documented in the readme")
+        assert rank.penalty(prose, asked) == (1.0, []), prose
+    assert rank.penalty("src/router.py", frozenset()) == (1.0, [])
 
 
 def test_a_symbol_query_puts_its_definition_first(searcher: Searcher) -> None:

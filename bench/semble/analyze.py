@@ -60,7 +60,7 @@ class CodeIndex:
                 "SELECT source_file, event_type, data FROM eventlog "
                 "WHERE event_type LIKE 'code.%' AND source_file IS NOT NULL"):
             self.parsed.add(path)
-            if etype in ("code.function", "code.type"):
+            if etype in ("code.function", "code.type", "code.constant", "code.chunk"):
                 d = json.loads(data)
                 start = d.get("start_line") or d.get("line") or 0
                 self.spans.setdefault(path, []).append((start, d.get("end_line") or start))

@@ -48,7 +48,8 @@ _CATEGORY_WORDS = {
     "example": ("example", "examples", "sample", "samples", "demo", "demos", "tutorial"),
     "benchmark": ("bench", "benches", "benchmark", "benchmarks", "perf"),
     "fixture": ("fixture", "fixtures", "mock", "mocks", "testdata"),
-    "docs": ("doc", "docs", "documentation"),
+    "docs": ("doc", "docs", "documentation", "documented", "readme", "changelog", "guide",
+             "guides"),
     "compat": ("compat", "compatibility", "legacy", "deprecated", "shim", "shims"),
     "vendored": ("vendor", "vendored", "third_party", "thirdparty"),
 }

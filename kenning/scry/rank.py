@@ -50,6 +50,9 @@ _TEST_NAME = re.compile(
     r"(Test|Tests|IT|Spec)\.(java|kt|scala|swift|cs|php|groovy)$|_spec\.rb$|_test\.rb$|"
     r"^test_.*\.rb$|\.(test|spec)\.(js|jsx|ts|tsx|mjs|cjs)$|_test\.(js|ts)$|Tests?\.swift$)")
 _BENCH_NAME = re.compile(r"(^bench_|_bench\.|_benchmark|^benchmark_|\.bench\.)")
+# prose: a README, a changelog, a guide (the code scraper indexes them as text chunks)
+_DOCS_NAME = re.compile(r"(\.(md|markdown|rst|txt|adoc)$|^(README|CHANGES|CHANGELOG|HISTORY|"
+                        r"NEWS|AUTHORS|CONTRIBUTING|LICENSE)$)", re.I)
 PENALTIES: tuple[tuple[str, float, frozenset[str], re.Pattern[str] | None], ...] = (
     ("test", 0.3, frozenset({"test", "tests", "__tests__", "spec", "specs", "testing",
                              "test-utils", "testutils", "androidtest", "unittests"}), _TEST_NAME),
@@ -57,7 +60,7 @@ PENALTIES: tuple[tuple[str, float, frozenset[str], re.Pattern[str] | None], ...]
                                 "samples", "demo", "demos"}), None),
     ("benchmark", 0.3, frozenset({"bench", "benches", "benchmark", "benchmarks"}), _BENCH_NAME),
     ("fixture", 0.3, frozenset({"fixture", "fixtures", "testdata", "test_data", "mocks"}), None),
-    ("docs", 0.3, frozenset({"doc", "docs", "documentation"}), None),
+    ("docs", 0.3, frozenset({"doc", "docs", "documentation"}), _DOCS_NAME),
     ("compat", 0.3, frozenset({"compat", "_compat", "legacy", "deprecated"}), None),
     ("vendored", 0.3, frozenset({"vendor", "vendored", "third_party", "third-party",
                                  "thirdparty", "node_modules", "single_include"}), None),

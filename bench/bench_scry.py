@@ -92,6 +92,8 @@ def build(path: Path, docs: int) -> None:
         conn.executemany("INSERT INTO documents_fts(rowid, title, path_text, search_text) "
                          "VALUES (?,?,?,?)", fts)
         conn.executemany("INSERT INTO embeddings VALUES (?,?,?,?)", vecs)
+        conn.execute("CREATE TABLE bench_build(fts_version TEXT)")
+        conn.execute("INSERT INTO bench_build VALUES (?)", (str(FtsMaterializer.version),))
     conn.close()
 
 
@@ -104,8 +106,28 @@ def shell(cmd: list[str], repeat: int) -> float:
     return statistics.median(times)
 
 
+def _current(db: Path) -> bool:
+    """Whether `db` was built for today's search index (build() records its version)."""
+    from kenning.eventlog import database
+    from kenning.materialize.fts import FtsMaterializer
+
+    conn = database.connect(db, write=False)
+    try:
+        row = conn.execute("SELECT fts_version FROM bench_build").fetchone()
+    except Exception:  # no such table: built before builds were labelled
+        row = None
+    finally:
+        conn.close()
+    return row is not None and str(row[0]) == str(FtsMaterializer.version)
+
+
 def ensure_built(db: Path, docs: int) -> None:
-    """The generated database at `db`, built now unless a previous run kept it."""
+    """The generated database at `db`, built now unless a previous run kept one that
+    today's search index can read (an older kenning's is rebuilt)."""
+    if db.exists() and not _current(db):
+        print(f"{db} was built by an older kenning: building it again")
+        for stale in db.parent.glob(db.name + "*"):
+            stale.unlink()
     if not db.exists():
         started = time.perf_counter()
         build(db, docs)

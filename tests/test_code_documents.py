@@ -1,0 +1,38 @@
+"""What a scrape makes searchable from a repository's files: every line of a source
+file is in some document of the fts index."""
+
+from __future__ import annotations
+
+import apsw
+import pytest
+
+from fixtures.builder import RepoBuilder
+from kenning.eventlog import database
+from kenning.repository.gitrepo import GitRepo
+from tests.conftest import update
+
+
+def long_function(lines: int, word_at: int) -> str:
+    body = [f"    step_{n} = step_{n - 1} + 1" for n in range(2, lines)]
+    body[word_at - 2] = "    zanzibar = step_1"
+    return "\n".join(["def run(step_1):", *body, "    return step_1"]) + "\n"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> apsw.Connection:
+    repo = tmp_path_factory.mktemp("code-documents") / "repo"
+    r = RepoBuilder(repo)
+    r.commit("Start", "2024-03-01T10:00:00+00:00", {"src/long.py": long_function(60, 50)})
+    path = repo / ".kenning" / "kenning.db"
+    update(GitRepo.discover(repo), path)
+    return database.connect(path, write=False)
+
+
+def documents_with(conn: apsw.Connection, word: str) -> list[tuple[str, str, int, int]]:
+    return conn.execute("SELECT event_type, path, start_line, end_line FROM documents "
+                        "WHERE body LIKE ? ORDER BY start_line", (f"%{word}%",)).fetchall()
+
+
+def test_line_50_of_a_60_line_function_is_in_a_document(db: apsw.Connection) -> None:
+    assert documents_with(db, "zanzibar") == [("code.chunk", "src/long.py", 17, 60)]
+    assert documents_with(db, "step_3 =") == [("code.function", "src/long.py", 1, 60)]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 CHUNK_LINES = 50
 CHUNK_CHARS = 1500
-_WORDY = re.compile(r"[^\W_]")  # a letter or a digit
+WORDY = re.compile(r"[^\W_]")  # a letter or a digit
 
 
 @dataclass(frozen=True)
@@ -67,5 +67,5 @@ def _close(out: list[Chunk], lines: list[str], taken: bytearray, first: int, las
         if line or (kept and kept[-1]):  # one blank line where the file has one or more
             kept.append(line)
     text = "\n".join(kept)[:CHUNK_CHARS]
-    if _WORDY.search(text):
+    if WORDY.search(text):
         out.append(Chunk(first, last, text))

@@ -18,8 +18,9 @@ from tree_sitter import Language as Grammar
 from tree_sitter import Node, Parser, Query, QueryCursor
 
 from kenning.eventlog.events import canonical_bytes
-from kenning.scrapers.code.chunks import chunks
+from kenning.scrapers.code.chunks import Chunk, chunks
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
+from kenning.scrapers.code.plain import is_plain, windows
 from kenning.scrapers.versions import VERSIONS
 
 # the facts a file yields change with the code scraper's version (bump it there)
@@ -84,6 +85,9 @@ def parse_and_query(language: str, src: bytes) -> tuple[Node, list[Any]]:
 
 def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     """Facts of one file as JSON, and whether the parse had errors."""
+    if is_plain(language):  # no grammar: the file's lines, as chunks
+        return _encoded(_chunk_facts(windows(src.decode("utf-8", "replace").split("\n"))),
+                        language), False
     c = compiled(language)
     lang = c.language
     root, matches = parse_and_query(language, src)
@@ -104,10 +108,28 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         for imp in lang.imports(node, caps, src):
             payload = {**imp, "line": line, "language": language}
             facts.append(["code.import", f"import:{imp['module']}", payload])
-    for chunk in chunks(src.decode("utf-8", "replace").split("\n"), _spans(lang, defs, src)):
-        facts.append(["code.chunk", f"chunk:{chunk.start_line}",
-                      {"start_line": chunk.start_line, "end_line": chunk.end_line,
-                       "text": chunk.text}])
+    lines = src.decode("utf-8", "replace").split("\n")
+    facts.extend(_chunk_facts(chunks(lines, _spans(lang, defs, src))))
+    encoded = [_encoded(facts, language)]
+    keys, payloads = _calls(c, calls, src, language)
+    if len(set(keys)) < len(keys):  # only if _clean made two callers one
+        keys = _numbered(keys)
+    encoded.extend([f"code.call\0{key}\0".encode() + data
+                    for key, data in zip(keys, payloads, strict=True)])
+    for item in defs:  # parent <-> children cycles: freed now, without the cyclic GC
+        item.parent = None
+        item.children = []
+    return b"\n".join(e for e in encoded if e), root.has_error
+
+
+def _chunk_facts(found: list[Chunk]) -> list[list[Any]]:
+    return [["code.chunk", f"chunk:{chunk.start_line}",
+             {"start_line": chunk.start_line, "end_line": chunk.end_line, "text": chunk.text}]
+            for chunk in found]
+
+
+def _encoded(facts: list[list[Any]], language: str) -> bytes:
+    """Facts in FACTS_FORMAT, each payload with its language; a repeated key numbered."""
     lines = []
     seen: dict[str, int] = {}
     for event_type, key, payload in facts:  # payloads leave as canonical JSON: the worker
@@ -117,15 +139,7 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         if n > 1:
             head = f"{head}#{n}"
         lines.append(f"{head}\0".encode() + canonical_bytes(payload))
-    keys, payloads = _calls(c, calls, src, language)
-    if len(set(keys)) < len(keys):  # only if _clean made two callers one
-        keys = _numbered(keys)
-    lines.extend([f"code.call\0{key}\0".encode() + data
-                  for key, data in zip(keys, payloads, strict=True)])
-    for item in defs:  # parent <-> children cycles: freed now, without the cyclic GC
-        item.parent = None
-        item.children = []
-    return b"\n".join(lines), root.has_error
+    return b"\n".join(lines)
 
 
 # Facts travel (and are cached) as one record per line, three fields split by

@@ -124,13 +124,62 @@ def test_flask_like_module() -> None:
     joined = "\n".join(texts)
     for line in ('"""The application object."""', "from .scaffold import Scaffold, setupmethod",
                  "# the default configuration", '    "TESTING": False,',
-                 "    default_config = ImmutableDict(DEFAULT_CONFIG)",  # past the class's doc
                  'app.register_blueprint(bp, url_prefix="/api")',
                  "    app.run()"):
         assert line in joined.split("\n"), line
     for line in ("def add_url_rule", "self.url_map.add(rule)", "@setupmethod"):
         assert line not in joined  # the method's own (decorated) document has it
     assert "It acts as the central object." not in joined  # the class's own document has it
+    [app] = [p for t, _, p in facts if t == "code.type"]
+    assert app["body_excerpt"].endswith("default_config = ImmutableDict(DEFAULT_CONFIG)")
+    assert "default_config" not in joined  # the 15th line of the class's excerpt
+
+
+def long_function(lines: int, word_at: int) -> str:
+    """A Python function of `lines` lines whose line `word_at` alone says "zanzibar"."""
+    body = [f"    step_{n} = step_{n - 1} + 1" for n in range(2, lines)]
+    body[word_at - 2] = "    zanzibar = step_1"
+    return "\n".join(["def run(step_1):", *body, "    return step_1"]) + "\n"
+
+
+def test_a_long_functions_lines_past_its_excerpt_are_chunked() -> None:
+    src = long_function(60, 50)
+    facts, _ = facts_of("python", src.encode())
+    [fn] = [p for t, _, p in facts if t == "code.function"]
+    assert (fn["start_line"], fn["end_line"]) == (1, 60)  # its span is still the whole function
+    assert "zanzibar" not in fn["body_excerpt"]
+    [chunk] = [p for t, _, p in facts if t == "code.chunk"]
+    assert (chunk["start_line"], chunk["end_line"]) == (17, 60)  # the excerpt shows lines 2-16
+    assert "    zanzibar = step_1" in chunk["text"].split("\n")
+    assert "step_16 = " not in chunk["text"] and "def run" not in chunk["text"]
+
+
+def test_a_short_function_is_its_own_document_alone() -> None:
+    facts, _ = facts_of("python", long_function(16, 10).encode())
+    assert [t for t, _, _ in facts if t == "code.chunk"] == []
+
+
+def test_lines_past_the_excerpts_characters_are_chunked() -> None:
+    wide = [f'    v{n} = "{"w" * 300}";' for n in range(1, 8)]
+    src = "\n".join(["function wide() {", *wide, '    return "quokka";', "}"]) + "\n"
+    facts, _ = facts_of("javascript", src.encode())
+    [fn] = [p for t, _, p in facts if t == "code.function"]
+    assert len(fn["body_excerpt"]) == 800 and "v4" not in fn["body_excerpt"]
+    first, *rest = [p for t, _, p in facts if t == "code.chunk"]
+    assert first["start_line"] == 4  # the excerpt shows lines 1-3 whole, line 4 (v3) in part
+    assert first["text"].startswith("    v3 = ") and "quokka" in rest[-1]["text"]
+
+
+def test_a_definition_nested_past_the_excerpt_keeps_its_own_document() -> None:
+    body = [f"    step_{n} = {n}" for n in range(2, 30)]
+    src = "\n".join(["def outer():", *body, "    def inner():", "        return 'wombat'",
+                     "    tail_marker = inner()", "    return tail_marker"]) + "\n"
+    facts, _ = facts_of("python", src.encode())
+    joined = "\n".join(chunk_texts(facts))
+    assert "    step_29 = 29" in joined.split("\n") and "    tail_marker = inner()" in joined
+    assert "wombat" not in joined and "def inner" not in joined
+    [inner] = [p for t, k, p in facts if t == "code.function" and k == "outer.inner"]
+    assert inner["body_excerpt"] == "return 'wombat'"
 
 
 ZOD_LIKE = """\
@@ -243,7 +292,7 @@ def python_block(draw: st.DrawFn, out: Source) -> None:
     elif kind == "function":
         if draw(st.booleans()):
             out.add(f"@{name}_decorator", lead=True)
-        out.add(f"def {name}(x):", *[f"    y{i} = x + {i}" for i in range(draw(sizes) % 9)],
+        out.add(f"def {name}(x):", *[f"    {name}_y{i} = x + {i}" for i in range(draw(sizes) % 30)],
                 "    return x")
     elif kind == "class":
         out.add(f"class {name.title()}:", f'    """The {name} class."""')
@@ -272,7 +321,7 @@ def javascript_block(draw: st.DrawFn, out: Source) -> None:
         if draw(st.booleans()):
             out.add(f"/** Makes a {name}. */", lead=True)
         out.add(f"export function {name}(a) {{",
-                *[f"  a.f{i} = {i};" for i in range(draw(sizes) % 9)], "  return a;", "}")
+                *[f"  a.{name}_f{i} = {i};" for i in range(draw(sizes) % 30)], "  return a;", "}")
     elif kind == "class":
         out.add(f"class {name.title()} {{")
         for i in range(draw(sizes)):
@@ -348,4 +397,23 @@ def test_every_line_with_a_word_is_in_a_definition_or_a_chunk(
                       if any(s <= n <= e for s, e in chunk_spans)
                       and source.lines[n - 1] in "\n".join(chunk_texts(facts)).split("\n")}
     assert lead_in_chunks == set()  # a doc comment is its definition's, not a chunk's
+    assert unshown(src, facts, source.lead) == []
     assert extract(language, src.encode()) == extract(language, src.encode())
+
+
+def unshown(src: str, facts: list[Fact], lead: set[int]) -> list[str]:
+    """Lines holding a word that no document's text shows (a definition's first line
+    and its lead lines are its signature, name, doc comment, decorators)."""
+    texts = []
+    starts = set()
+    for t, _, p in facts:
+        if t == "code.chunk":
+            texts.append(p["text"])
+        elif t in ("code.function", "code.type", "code.constant"):
+            starts.add(p["start_line"])
+            texts += [str(p.get(f) or "") for f in ("signature", "docstring", "body_excerpt",
+                                                      "value")]
+    shown = "\n".join(texts)
+    return [line for n, line in enumerate(src.split("\n"), 1)
+            if _WORDY.search(line) and n not in lead and n not in starts
+            and line.strip().strip("\"'").rstrip("{:;, ") not in shown]

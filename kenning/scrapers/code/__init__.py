@@ -1,8 +1,9 @@
 """code.* events: tree-sitter facts from the source files at the target commit.
 
-Units: one per file whose extension names a supported language (plus every
+Units: one per file whose extension names a supported language, one with a
+grammar or one read as plain text (`plain.py`: chunks only), plus every
 symlink with such an extension and every submodule entry, which are skipped
-with a counted reason). A unit's fingerprint is everything its events depend
+with a counted reason. A unit's fingerprint is everything its events depend
 on: blob id, the time of the last first-parent commit that changed the path,
 language and (added by the engine) the scraper's version.
 
@@ -24,6 +25,7 @@ from kenning.scrapers.code.cache import ParseCache, compress
 from kenning.scrapers.code.extract import decode_facts
 from kenning.scrapers.code.filters import content_skip, excluded, minified_name
 from kenning.scrapers.code.languages import extension_map, language_of
+from kenning.scrapers.code.plain import plain_language_of
 from kenning.scrapers.code.pool import Job, parse_all
 
 _SYMLINK = "120000"
@@ -136,7 +138,7 @@ class CodeScraper:
             if entry.kind == "commit":
                 plans[entry.path] = _Plan(entry, None, "submodule")
                 continue
-            language = language_of(entry.path, extensions)
+            language = language_of(entry.path, extensions) or plain_language_of(entry.path)
             if language is None or entry.kind != "blob":
                 continue
             skip = None

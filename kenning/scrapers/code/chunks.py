@@ -2,9 +2,10 @@
 
 Definitions are documents of their own (code.function, code.type); everything
 else a file holds (a module docstring, imports, top-level statements,
-`const schema = z.object(...)`, macros, re-exports, a class's attributes past
-what its own document shows) goes into chunks, so every line of a source file
-that holds a word is in some searchable document.
+`const schema = z.object(...)`, macros, re-exports, and the lines of a class or
+a function past what its own document shows: its body excerpt's EXCERPT_LINES
+lines or EXCERPT_CHARS characters) goes into chunks, so every line of a source
+file that holds a word is in some searchable document.
 
 A chunk spans at most CHUNK_LINES lines and holds at most CHUNK_CHARS
 characters of text. It may reach over a definition that lies within that span
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 CHUNK_LINES = 50
 CHUNK_CHARS = 1500
-_WORDY = re.compile(r"[^\W_]")  # a letter or a digit
+WORDY = re.compile(r"[^\W_]")  # a letter or a digit
 
 
 @dataclass(frozen=True)
@@ -66,5 +67,5 @@ def _close(out: list[Chunk], lines: list[str], taken: bytearray, first: int, las
         if line or (kept and kept[-1]):  # one blank line where the file has one or more
             kept.append(line)
     text = "\n".join(kept)[:CHUNK_CHARS]
-    if _WORDY.search(text):
+    if WORDY.search(text):
         out.append(Chunk(first, last, text))

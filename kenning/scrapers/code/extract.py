@@ -18,8 +18,9 @@ from tree_sitter import Language as Grammar
 from tree_sitter import Node, Parser, Query, QueryCursor
 
 from kenning.eventlog.events import canonical_bytes
-from kenning.scrapers.code.chunks import chunks
+from kenning.scrapers.code.chunks import Chunk, chunks
 from kenning.scrapers.code.languages import Language, Syntax, registry, squash, text
+from kenning.scrapers.code.plain import is_plain, windows
 from kenning.scrapers.versions import VERSIONS
 
 # the facts a file yields change with the code scraper's version (bump it there)
@@ -50,6 +51,7 @@ class _Item:
     start_line: int = 0
     end_line: int = 0
     kept: bool = True  # False: an "attribute" that is no class's field (see _place)
+    shown_end: int | None = None  # the last line its document shows whole (None: to its end)
 
 
 class _Compiled:
@@ -83,6 +85,9 @@ def parse_and_query(language: str, src: bytes) -> tuple[Node, list[Any]]:
 
 def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     """Facts of one file as JSON, and whether the parse had errors."""
+    if is_plain(language):  # no grammar: the file's lines, as chunks
+        return _encoded(_chunk_facts(windows(src.decode("utf-8", "replace").split("\n"))),
+                        language), False
     c = compiled(language)
     lang = c.language
     root, matches = parse_and_query(language, src)
@@ -103,10 +108,28 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         for imp in lang.imports(node, caps, src):
             payload = {**imp, "line": line, "language": language}
             facts.append(["code.import", f"import:{imp['module']}", payload])
-    for chunk in chunks(src.decode("utf-8", "replace").split("\n"), _spans(lang, defs, src)):
-        facts.append(["code.chunk", f"chunk:{chunk.start_line}",
-                      {"start_line": chunk.start_line, "end_line": chunk.end_line,
-                       "text": chunk.text}])
+    lines = src.decode("utf-8", "replace").split("\n")
+    facts.extend(_chunk_facts(chunks(lines, _spans(lang, defs, src))))
+    encoded = [_encoded(facts, language)]
+    keys, payloads = _calls(c, calls, src, language)
+    if len(set(keys)) < len(keys):  # only if _clean made two callers one
+        keys = _numbered(keys)
+    encoded.extend([f"code.call\0{key}\0".encode() + data
+                    for key, data in zip(keys, payloads, strict=True)])
+    for item in defs:  # parent <-> children cycles: freed now, without the cyclic GC
+        item.parent = None
+        item.children = []
+    return b"\n".join(e for e in encoded if e), root.has_error
+
+
+def _chunk_facts(found: list[Chunk]) -> list[list[Any]]:
+    return [["code.chunk", f"chunk:{chunk.start_line}",
+             {"start_line": chunk.start_line, "end_line": chunk.end_line, "text": chunk.text}]
+            for chunk in found]
+
+
+def _encoded(facts: list[list[Any]], language: str) -> bytes:
+    """Facts in FACTS_FORMAT, each payload with its language; a repeated key numbered."""
     lines = []
     seen: dict[str, int] = {}
     for event_type, key, payload in facts:  # payloads leave as canonical JSON: the worker
@@ -116,15 +139,7 @@ def extract(language: str, src: bytes) -> tuple[bytes, bool]:
         if n > 1:
             head = f"{head}#{n}"
         lines.append(f"{head}\0".encode() + canonical_bytes(payload))
-    keys, payloads = _calls(c, calls, src, language)
-    if len(set(keys)) < len(keys):  # only if _clean made two callers one
-        keys = _numbered(keys)
-    lines.extend([f"code.call\0{key}\0".encode() + data
-                  for key, data in zip(keys, payloads, strict=True)])
-    for item in defs:  # parent <-> children cycles: freed now, without the cyclic GC
-        item.parent = None
-        item.children = []
-    return b"\n".join(lines), root.has_error
+    return b"\n".join(lines)
 
 
 # Facts travel (and are cached) as one record per line, three fields split by
@@ -318,16 +333,18 @@ def _place(item: _Item, stack: list[_Item]) -> None:
 
 
 def _spans(lang: Language, defs: list[_Item], src: bytes) -> list[tuple[int, int]]:
-    """The lines each definition's own document holds, which chunks leave out: a
-    function whole, a type's first lines (its document shows its signature and
-    the start of its body: the rest, past its methods, is chunked), each from
-    the decorators, attributes and doc comments right above it."""
+    """The lines each definition's own document holds, which chunks leave out: from
+    the decorators, attributes and doc comments right above it to the last line its
+    body excerpt shows whole. The rest of a long body (past EXCERPT_LINES or
+    EXCERPT_CHARS) is chunked, so each of its lines is in some document; a
+    definition nested in that rest keeps its own span."""
     spans = []
     for item in defs:
         if item.kind == "function":
-            end = item.end_line
+            end = item.end_line if item.shown_end is None else item.shown_end
         elif item.kind in TYPE_KINDS:
-            end = min(item.end_line, item.start_line + EXCERPT_LINES)
+            end = item.shown_end if item.shown_end is not None \
+                else min(item.end_line, item.start_line + EXCERPT_LINES)  # an alias: no body
         else:
             continue
         spans.append((_lead_line(lang, item.node, src), end))
@@ -352,23 +369,37 @@ def _lead_line(lang: Language, node: Node, src: bytes) -> int:
     return row + 1
 
 
-def _excerpt(body: Node | None, src: bytes, after_docstring: bool = False) -> str:
-    """The body's first EXCERPT_LINES lines (within its first 4 KB), less the
-    indentation of the line it starts on: what a reader sees first, cheaply.
-    `after_docstring`: the body opens with a docstring (a fact of its own), skip it."""
+def _excerpt(body: Node | None, src: bytes,
+             after_docstring: bool = False) -> tuple[str, int | None]:
+    """The body's first EXCERPT_LINES lines (within its first 4 KB and EXCERPT_CHARS),
+    less the indentation of the line it starts on: what a reader sees first, cheaply.
+    And the last source line it shows whole (None: it shows the body to its end), so
+    chunks take the rest. `after_docstring`: the body opens with a docstring (a fact
+    of its own), skip it."""
     if body is None:
-        return ""
+        return "", None
     if after_docstring and body.named_child_count < 2:
-        return ""  # nothing but the docstring
-    start = (body.named_child(1) if after_docstring else body).start_byte
+        return "", None  # nothing but the docstring
+    first = body.named_child(1) if after_docstring else body
+    start = first.start_byte
     line_start = src.rfind(b"\n", 0, start) + 1
     line = src[line_start:start]
     margin = line[:len(line) - len(line.lstrip())].decode("utf-8", "replace")
-    head = src[start:min(body.end_byte, start + 4096)].decode("utf-8", "replace")
-    excerpt = "\n".join(head.split("\n", EXCERPT_LINES)[:EXCERPT_LINES])
+    stop = min(body.end_byte, start + 4096)
+    parts = src[start:stop].decode("utf-8", "replace").split("\n", EXCERPT_LINES)
+    shown = parts[:EXCERPT_LINES]
     if margin:
-        excerpt = excerpt.replace("\n" + margin, "\n")
-    return excerpt[:EXCERPT_CHARS].strip()
+        shown = shown[:1] + [p[len(margin):] if p.startswith(margin) else p for p in shown[1:]]
+    excerpt = "\n".join(shown)
+    if len(parts) <= EXCERPT_LINES and stop == body.end_byte and len(excerpt) <= EXCERPT_CHARS:
+        return excerpt.strip(), None
+    whole = used = 0  # the lines shown whole: within EXCERPT_CHARS, not cut at 4 KB
+    for i, part in enumerate(shown):
+        used += len(part) + (1 if i else 0)
+        if used > EXCERPT_CHARS or (i == len(parts) - 1 and stop < body.end_byte):
+            break
+        whole += 1
+    return excerpt[:EXCERPT_CHARS].strip(), first.start_point[0] + whole
 
 
 def _signature(lang: Language, node: Node, body: Node | None, src: bytes) -> str:
@@ -442,7 +473,8 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
         docstring = lang.docstring(node, src)
         decorators = lang.decorators(node, src)
         flags = lang.flags(node, item.name, src, in_type, decorators)
-        excerpt = _excerpt(body, src, docstring is not None and lang.docstring_in_body)
+        excerpt, item.shown_end = _excerpt(body, src,
+                                           docstring is not None and lang.docstring_in_body)
         name, qualified = item.name, item.qualified
         payload = {
             "name": name, "qualified_name": qualified, "container": container,
@@ -471,11 +503,11 @@ def _describe(lang: Language, item: _Item, src: bytes) -> list[list[Any]]:
                 members.append(child.name)
         signature = _signature(lang, node, body, src)
         docstring = lang.docstring(node, src)
+        excerpt, item.shown_end = _excerpt(body, src,
+                                           docstring is not None and lang.docstring_in_body)
         payload = {**base, "kind": kind, "signature": signature,
                    "docstring": docstring, "members": members,
-                   "decorators": lang.decorators(node, src),
-                   "body_excerpt": _excerpt(body, src,
-                                            docstring is not None and lang.docstring_in_body)}
+                   "decorators": lang.decorators(node, src), "body_excerpt": excerpt}
         return [["code.type", item.qualified, payload]]
     type_node = node.child_by_field_name("type")
     if type_node is None and node.parent is not None and kind in ("constant", "field"):

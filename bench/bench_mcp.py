@@ -1,6 +1,7 @@
 """Hybrid search through `kenning mcp`, through the Python handle, and in-process.
 
     .venv/bin/python -m bench.bench_mcp [--docs 100000] [--repeat 5] [--starts 5] [--db PATH]
+                                        [--against OTHER_TREE] [--starts-only]
 
 On the 100k-document database of bench/bench_scry.py (built once, or reused with
 --db), bound to a one-commit repository so the server follows HEAD exactly as in real
@@ -13,7 +14,12 @@ use (its per-call HEAD check is part of every figure), it prints in one run:
 - start to first answer: a fresh `kenning mcp` from spawn to its first hybrid answer,
   interleaved with its baseline, a fresh `python` that opens a Searcher and answers the
   same query (target <= 1 s);
+- with --against (another kenning checkout, e.g. main's), the same fresh starts of that
+  tree's server interleaved with this one's, and a check that both answer byte-identically;
 - the machine load (`uptime`) before and after, since both cores are shared.
+
+Every start is split into spawn to `initialize` answered, and spawn to the first `scry`
+answered (the figure the target is about).
 """
 
 from __future__ import annotations
@@ -62,8 +68,10 @@ def bind_to_repository(db: Path, repo: Path) -> None:
     conn.close()
 
 
-def server(repo: Path, db: Path) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, cwd=str(repo), env=ENV,
+def server(repo: Path, db: Path, root: Path = ROOT) -> StdioServerParameters:
+    """`kenning mcp` of the checkout at `root` (this one by default)."""
+    return StdioServerParameters(command=sys.executable, cwd=str(repo),
+                                 env={**ENV, "PYTHONPATH": str(root)},
                                  args=["-m", "kenning", "mcp", "--repo", str(repo),
                                        "--db", str(db)])
 
@@ -101,16 +109,37 @@ async def warm(repo: Path, db: Path, repeat: int) -> dict[str, list[float]]:
     return times
 
 
-async def first_answer(repo: Path, db: Path) -> float:
+async def first_answer(repo: Path, db: Path, root: Path = ROOT) -> tuple[float, float, str]:
+    """Milliseconds from spawn to `initialize` answered and to the first scry answered,
+    and that answer's text."""
     started = time.perf_counter()
-    async with stdio_client(server(repo, db)) as (read, write), \
+    async with stdio_client(server(repo, db, root)) as (read, write), \
             ClientSession(read, write) as session:
         await session.initialize()
+        initialized = (time.perf_counter() - started) * 1000
         result = await session.call_tool("scry", {"query": QUERIES[0]})
         elapsed = (time.perf_counter() - started) * 1000
     text = result.content[0].text  # type: ignore[union-attr]
     assert not result.is_error and '"mode": "hybrid"' in text, text[:300]
-    return elapsed
+    return initialized, elapsed, text
+
+
+def fresh_starts(repo: Path, db: Path, n: int, against: Path | None) -> dict[str, list[float]]:
+    """`n` rounds of: the Searcher baseline, this tree's server, the other tree's server."""
+    trees = {"": ROOT} if against is None else {"": ROOT, f" ({against})": against.resolve()}
+    starts: dict[str, list[float]] = {"baseline": []}
+    texts: dict[str, set[str]] = {}
+    for _ in range(n):
+        starts["baseline"].append(cold_baseline(db))
+        for label, root in trees.items():
+            initialized, answered, text = asyncio.run(first_answer(repo, db, root))
+            starts.setdefault(f"mcp initialize{label}", []).append(initialized)
+            starts.setdefault(f"mcp start to answer{label}", []).append(answered)
+            texts.setdefault(label, set()).add(text)
+    answers = {text for seen in texts.values() for text in seen}
+    print(f"first answers: {len(answers)} distinct text(s) over {len(trees)} tree(s)")
+    assert len(answers) == 1, "the trees (or two starts) answered differently"
+    return starts
 
 
 def cold_baseline(db: Path) -> float:
@@ -137,6 +166,10 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=5, help="fresh servers started")
     parser.add_argument("--db", type=Path, default=None,
                         help="keep the generated database here and reuse it next time")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another kenning checkout whose server starts are interleaved")
+    parser.add_argument("--starts-only", action="store_true",
+                        help="only the fresh starts, not the warm per-query figures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
@@ -144,21 +177,23 @@ def main() -> None:
         repo = Path(tmp) / "repo"
         bind_to_repository(db, repo)
         print(f"load before: {uptime()}")
-        starts: dict[str, list[float]] = {"baseline": [], "mcp": []}
-        for _ in range(args.starts):
-            starts["baseline"].append(cold_baseline(db))
-            starts["mcp"].append(asyncio.run(first_answer(repo, db)))
-        times = asyncio.run(warm(repo, db, args.repeat))
-        base = statistics.median(times["baseline"])
-        print(summary("warm hybrid, Searcher (baseline)", times["baseline"]))
-        print(summary("warm hybrid, kenning.open().scry", times["handle"],
-                      f"{statistics.median(times['handle']) / base:.2f}x (target p50 <= 40)"))
-        print(summary("warm hybrid, MCP tools/call scry", times["mcp"],
-                      f"{statistics.median(times['mcp']) / base:.2f}x (target p50 <= 50)"))
+        starts = fresh_starts(repo, db, args.starts, args.against)
+        if not args.starts_only:
+            times = asyncio.run(warm(repo, db, args.repeat))
+            base = statistics.median(times["baseline"])
+            print(summary("warm hybrid, Searcher (baseline)", times["baseline"]))
+            print(summary("warm hybrid, kenning.open().scry", times["handle"],
+                          f"{statistics.median(times['handle']) / base:.2f}x "
+                          "(target p50 <= 40)"))
+            print(summary("warm hybrid, MCP tools/call scry", times["mcp"],
+                          f"{statistics.median(times['mcp']) / base:.2f}x (target p50 <= 50)"))
         cold = statistics.median(starts["baseline"])
         print(summary("cold: new process, Searcher", starts["baseline"]))
-        print(summary("cold: kenning mcp start to answer", starts["mcp"],
-                      f"{statistics.median(starts['mcp']) / cold:.2f}x (target <= 1000)"))
+        for name, ms in starts.items():
+            if name != "baseline":
+                target = (f"{statistics.median(ms) / cold:.2f}x (target <= 1000)"
+                          if "answer" in name else "")
+                print(summary(f"cold: {name}", ms, target))
         print(f"load after:  {uptime()}")
 
 

@@ -30,15 +30,30 @@ class VectorMatrix:
 
 
 def load_matrix(conn: apsw.Connection) -> VectorMatrix:
-    rows = conn.execute(
-        "SELECT d.doc_id, e.vector, d.kind FROM embeddings e JOIN documents d USING (event_id) "
-        "ORDER BY e.event_id").fetchall()
-    doc_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    blob = b"".join(r[1] for r in rows)  # type: ignore[misc]
-    vectors = np.frombuffer(blob, dtype="<f4").reshape(len(rows), DIMENSIONS)
-    kinds = np.fromiter((KINDS.index(r[2]) if r[2] in KINDS else -1 for r in rows),
-                        dtype=np.int8, count=len(rows))
-    return VectorMatrix(doc_ids, vectors, _version(conn), kinds)
+    # the version first: a write landing during the scan makes the next call reload
+    version = _version(conn)
+    count = conn.execute("SELECT count(*) FROM embeddings e JOIN documents d "
+                         "USING (event_id)").fetchone()
+    n = int(count[0]) if count else 0
+    # each blob copied straight into its row: no list of rows, no joined copy of them all
+    doc_ids = np.empty(n, dtype=np.int64)
+    vectors = np.empty((n, DIMENSIONS), dtype="<f4")
+    kinds = np.empty(n, dtype=np.int8)
+    flat, width = memoryview(vectors).cast("B"), DIMENSIONS * 4
+    codes = {kind: code for code, kind in enumerate(KINDS)}
+    rows = 0
+    for doc_id, vector, kind in conn.execute(
+            "SELECT d.doc_id, e.vector, d.kind FROM embeddings e JOIN documents d "
+            "USING (event_id) ORDER BY e.event_id"):
+        if rows == n:
+            return load_matrix(conn)  # rows were added between the count and the scan
+        flat[rows * width:(rows + 1) * width] = vector
+        doc_ids[rows], kinds[rows] = doc_id, codes.get(kind, -1)
+        rows += 1
+    if rows != n:
+        return load_matrix(conn)  # rows were removed between the count and the scan
+    vectors.flags.writeable = False  # shared by every query, as the frombuffer view was
+    return VectorMatrix(doc_ids, vectors, version, kinds)
 
 
 def _version(conn: apsw.Connection) -> tuple[int, int]:

@@ -28,6 +28,10 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> apsw.Connection:
         "src/long.py": long_function(60, 50),
         "Source/Core/Session.swift": "open class Session {\n    let rootQueue: DispatchQueue\n}\n",
         "lib/ecto/repo.ex": "defmodule Ecto.Repo do\n  def preload(structs), do: structs\nend\n",
+        "README.md": "# Zircon\n\nZircon renders templates with a sandboxed evaluator.\n",
+        "docs/changes.rst": "Changes\n=======\n\nThe evaluator no longer leaks globals.\n",
+        "layer/sessions/2024-03-01-plan.md":
+            "# Session: plan\n\n## Key Decisions\n\n- Keep the sandboxed evaluator small\n",
     })
     path = repo / ".kenning" / "kenning.db"
     update(GitRepo.discover(repo), path)
@@ -56,3 +60,10 @@ def test_files_without_a_grammar_are_found_by_their_words_and_names(
     assert code_hits(db, "core") == [("Source/Core/Session.swift", "code.chunk")]  # path alone
     assert code_hits(db, "dispatch queue") == [("Source/Core/Session.swift", "code.chunk")]
     assert code_hits(db, "session") == [("Source/Core/Session.swift", "code.chunk")]
+
+
+def test_documentation_is_found_and_session_notes_are_not_code(db: apsw.Connection) -> None:
+    assert code_hits(db, "sandboxed evaluator")[0] == ("README.md", "code.chunk")
+    assert code_hits(db, "leaks globals") == [("docs/changes.rst", "code.chunk")]
+    kinds = db.execute("SELECT DISTINCT kind FROM documents WHERE body LIKE '%evaluator small%'")
+    assert [k for (k,) in kinds] == ["session"]  # the note is the sessions scraper's alone

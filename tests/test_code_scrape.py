@@ -28,6 +28,7 @@ def build(path: Path) -> RepoBuilder:
     }
     files.update({
         "README.md": "# not code\n",
+        "data.csv": "not,code\n",
         "src/broken.py": "def good(a):\n    return a\n\ndef broken(:\n    pass\n\nclass Fine:\n"
                          "    pass\n",
         "src/latin.py": b"# caf\xe9\ndef caf\xe9():\n    return '\xff'\n\ndef ok():\n    pass\n",
@@ -95,7 +96,8 @@ def test_units_statuses_and_bad_input(repo_path: Path, tmp_path: Path) -> None:
         "web/app.min.js": "skipped:minified",
         "web/bundle.js": "skipped:minified",
     }
-    assert "README.md" not in got  # not a supported language: not a unit at all
+    assert "data.csv" not in got  # not a supported language: not a unit at all
+    assert got["README.md"] == "ok"  # documentation: chunks (see test_code_docs)
     assert {"src/empty.py", "src/latin.py", "src/sample.py", "src/Sample.java"} <= set(got)
     events = code_events(db)
     ids = {row[4] for row in events}

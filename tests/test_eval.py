@@ -69,11 +69,12 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[apsw.Connection, d
     shas = {"base": r.commit("Initial layout", "2024-01-01T10:00:00+00:00",
                              {"README.md": "app\n", "src/app.py": "x = 1\n"})}
     r.checkout("main", new_branch="retry")
+    # .cfg files: no document of their own, so only the commits can answer
     shas["retry"] = r.commit("Retry failed uploads with exponential backoff",
-                             "2024-01-02T10:00:00+00:00", {"docs/uploads.md": "retries\n"})
+                             "2024-01-02T10:00:00+00:00", {"docs/uploads.cfg": "retries\n"})
     r.checkout("retry", new_branch="retry-docs")
     shas["nested"] = r.commit("Describe the upload backoff schedule",
-                              "2024-01-03T10:00:00+00:00", {"docs/schedule.md": "1 2 4 8\n"})
+                              "2024-01-03T10:00:00+00:00", {"docs/schedule.cfg": "1 2 4 8\n"})
     r.checkout("retry")
     shas["nested_merge"] = r.merge("retry-docs", "Merge branch 'retry-docs' into retry\n\n"
                                    "Describe the upload backoff schedule",
@@ -119,10 +120,10 @@ def test_source_commit_and_its_merges_are_not_the_answer(
     subject = "Retry failed uploads with exponential backoff"
     path = tmp_path / "q.json"
     path.write_text(json.dumps({"queries": [
-        {"id": "a", "query": subject, "relevant_docs": ["docs/uploads.md"]},
-        {"id": "b", "query": subject, "relevant_docs": ["docs/uploads.md"],
+        {"id": "a", "query": subject, "relevant_docs": ["docs/uploads.cfg"]},
+        {"id": "b", "query": subject, "relevant_docs": ["docs/uploads.cfg"],
          "source_commit": shas["retry"]},
-        {"id": "c", "query": subject, "relevant_docs": ["docs/uploads.md"],
+        {"id": "c", "query": subject, "relevant_docs": ["docs/uploads.cfg"],
          "exclude_sources": [shas["retry"][:12]]}]}))
     a, b, c = load_queryset(path)
     searcher = Searcher(conn)

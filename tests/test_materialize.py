@@ -153,7 +153,8 @@ def test_version_change_forces_rebuild(tmp_path: Path, dummy: type[Dummy],
     assert states(db, recipe)["fts"] == ("stale", "version changed (4 -> 99)")
     assert states(db, recipe)["views"] == ("fresh", "")
     results = {x.name: x for x in materialize(db, recipe)}
-    assert results["fts"].action == "rebuilt" and results["fts"].added == 3
+    assert results["fts"].action == "rebuilt" and results["fts"].added == 6  # 3 commits,
+    # and the 3 .txt files they add (documentation: a chunk each)
     assert results["views"].action == "fresh"
 
 
@@ -280,7 +281,8 @@ def test_status_shows_everything_fresh_after_scrape(history_repo: Path, kenning)
     info = json.loads(kenning("status", "--json", cwd=history_repo).stdout)
     assert info["materializers"]["views"] == {"state": "stale",
                                               "reason": "1 change behind the eventlog"}
-    assert any(line.startswith("fts: 1 change behind") for line in info["stale"])
+    # the commit, and the chunk of the .txt file it adds
+    assert any(line.startswith("fts: 2 changes behind") for line in info["stale"])
     out = kenning("materialize", "--json", cwd=history_repo).stdout
     assert {m["name"]: m["action"] for m in json.loads(out)["materializers"]}["fts"] == "caught up"
     assert json.loads(kenning("status", "--json", cwd=history_repo).stdout)["stale"] == []

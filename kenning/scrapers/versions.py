@@ -9,10 +9,11 @@ of its own, so that check needs no scraper imported (code and sessions take
 ~100 ms to import).
 """
 
-VERSIONS = {"git": 2, "sessions": 7, "code": 18}
+VERSIONS = {"git": 2, "sessions": 7, "code": 19}
 
 # The scrape options (kenning.scrapers.base.ScrapeOptions) each scraper's events depend
 # on. They join its version in the fingerprints, so a changed option re-reads exactly
 # the scrapers it concerns, once; every other scraper's units stay as they are.
 OPTIONS = {"git": (), "sessions": ("session_paths", "worktree"),
-           "code": ("code_max_bytes", "code_exclude", "code_extensions")}
+           "code": ("code_max_bytes", "code_exclude", "code_extensions",
+                    "session_paths")}  # documentation files outside the session paths

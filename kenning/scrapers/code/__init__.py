@@ -1,11 +1,13 @@
 """code.* events: tree-sitter facts from the source files at the target commit.
 
 Units: one per file whose extension names a supported language, one with a
-grammar or one read as plain text (`plain.py`: chunks only), plus every
-symlink with such an extension and every submodule entry, which are skipped
-with a counted reason. A unit's fingerprint is everything its events depend
-on: blob id, the time of the last first-parent commit that changed the path,
-language and (added by the engine) the scraper's version.
+grammar or one read as plain text (`plain.py`: chunks only, also for
+documentation files, except those under the recipe's session paths, which are
+the sessions scraper's), plus every symlink with such an extension and every
+submodule entry, which are skipped with a counted reason. A unit's fingerprint
+is everything its events depend on: blob id, the time of the last first-parent
+commit that changed the path, language and (added by the engine) the scraper's
+version and options (the session paths among them).
 
 Files come from git blobs, never the working tree. Facts are cached by
 (blob, language, extractor version) outside the database, parsed in a process
@@ -25,7 +27,7 @@ from kenning.scrapers.code.cache import ParseCache, compress
 from kenning.scrapers.code.extract import decode_facts
 from kenning.scrapers.code.filters import content_skip, excluded, minified_name
 from kenning.scrapers.code.languages import extension_map, language_of
-from kenning.scrapers.code.plain import plain_language_of
+from kenning.scrapers.code.plain import DOC_LANGUAGES, DOC_MAX_BYTES, plain_language_of
 from kenning.scrapers.code.pool import Job, parse_all
 
 _SYMLINK = "120000"
@@ -134,6 +136,7 @@ class CodeScraper:
         plans = {}
         entries = ctx.repo.ls_tree(ctx.target)
         attributes = _attributes(ctx, entries)
+        sessions = tuple(p.strip("/") for p in options.session_paths if p.strip("/"))
         for entry in entries:
             if entry.kind == "commit":
                 plans[entry.path] = _Plan(entry, None, "submodule")
@@ -141,6 +144,9 @@ class CodeScraper:
             language = language_of(entry.path, extensions) or plain_language_of(entry.path)
             if language is None or entry.kind != "blob":
                 continue
+            doc = language in DOC_LANGUAGES
+            if doc and _under(entry.path, sessions):
+                continue  # the sessions scraper's notes: never indexed twice
             skip = None
             if entry.mode == _SYMLINK:
                 skip = "symlink"
@@ -150,7 +156,8 @@ class CodeScraper:
                 skip = reason  # vendored, generated or documentation in .gitattributes
             elif entry.missing:  # this clone lacks the blob (never fetched)
                 skip = "missing-blob"
-            elif entry.size is not None and entry.size > options.code_max_bytes:
+            elif entry.size is not None and entry.size > (
+                    min(DOC_MAX_BYTES, options.code_max_bytes) if doc else options.code_max_bytes):
                 skip = "size"
             elif minified_name(entry.path):
                 skip = "minified"
@@ -201,6 +208,10 @@ class CodeScraper:
                 yield blob, language
         finally:
             cache.put_many(rows)
+
+
+def _under(path: str, folders: tuple[str, ...]) -> bool:
+    return any(path == f or path.startswith(f + "/") for f in folders)
 
 
 def _attributes(ctx: ScrapeContext, entries: list[TreeEntry]) -> Attributes:

@@ -86,8 +86,8 @@ def parse_and_query(language: str, src: bytes) -> tuple[Node, list[Any]]:
 def extract(language: str, src: bytes) -> tuple[bytes, bool]:
     """Facts of one file as JSON, and whether the parse had errors."""
     if is_plain(language):  # no grammar: the file's lines, as chunks
-        return _encoded(_chunk_facts(windows(src.decode("utf-8", "replace").split("\n"))),
-                        language), False
+        lines = src.decode("utf-8", "replace").split("\n")
+        return _encoded(_chunk_facts(windows(lines, language)), language), False
     c = compiled(language)
     lang = c.language
     root, matches = parse_and_query(language, src)

@@ -1,17 +1,22 @@
-"""Source files kenning has no grammar for, read as plain text (`code.chunk` facts only).
+"""Files kenning has no grammar for, read as plain text (`code.chunk` facts only).
 
-A Swift, Elixir or Kotlin file yields no definitions, but each of its lines is
-in some searchable document all the same: the file is cut into windows of at
-most CHUNK_LINES lines and CHUNK_CHARS characters, preferably right after a
+Source in other languages (a Swift, Elixir or Kotlin file) and documentation
+(markdown, reStructuredText, plain text, AsciiDoc) yield no definitions, but
+each of their lines is in some searchable document all the same: the file is
+cut into windows of at most CHUNK_LINES lines and CHUNK_CHARS characters,
+preferably right before a heading (documentation: a window then holds whole
+sections, several small ones or the start of a long one), else right after a
 blank line (between two declarations more often than not). Like the chunks of
 a parsed file, a window's text has one blank line where the file has several,
 and a window without a letter or a digit makes no document.
 
-The extension table is fixed (a language's name is the chunks' `language`);
+The extension tables are fixed (a language's name is the chunks' `language`);
 an extension a grammar reads, or the recipe maps to one, is never read here.
 """
 
 from __future__ import annotations
+
+import re
 
 from kenning.scrapers.code.chunks import CHUNK_CHARS, CHUNK_LINES, WORDY, Chunk
 
@@ -27,25 +32,33 @@ SOURCE = {
 }
 
 
+# documentation: README, docs/*.rst, CHANGES.rst (never a session note: see the scraper)
+DOCS = {".md": "markdown", ".markdown": "markdown", ".rst": "restructuredtext",
+        ".txt": "text", ".adoc": "asciidoc", ".asciidoc": "asciidoc"}
+DOC_LANGUAGES = frozenset(DOCS.values())
+DOC_MAX_BYTES = 256 * 1024  # a larger documentation file is skipped ("size")
+
+_PLAIN_NAMES = frozenset(SOURCE.values()) | DOC_LANGUAGES
+
+
 def plain_language_of(path: str) -> str | None:
     """The language of a file read as plain text, from its extension; None: not one."""
     base = path.rsplit("/", 1)[-1]
     dot = base.rfind(".")
     if dot <= 0:
         return None
-    return SOURCE.get(base[dot:].lower())
+    extension = base[dot:].lower()
+    return SOURCE.get(extension) or DOCS.get(extension)
 
 
 def is_plain(language: str) -> bool:
     return language in _PLAIN_NAMES
 
 
-_PLAIN_NAMES = frozenset(SOURCE.values())
-
-
-def windows(lines: list[str]) -> list[Chunk]:
+def windows(lines: list[str], language: str = "") -> list[Chunk]:
     """The file's lines (split on "\\n") as chunks in line order: each from a line
     that holds something to the last such line before its cut."""
+    heads = headings(lines, language)
     out: list[Chunk] = []
     n = len(lines)
     start = 1
@@ -56,7 +69,7 @@ def windows(lines: list[str]) -> list[Chunk]:
             break
         end = _fit(lines, start)
         if end < n:
-            end = _cut(lines, start, end)
+            end = _cut(lines, start, end, heads)
         _emit(out, lines, start, end)
         start = end + 1
     return out
@@ -74,13 +87,72 @@ def _fit(lines: list[str], start: int) -> int:
     return end
 
 
-def _cut(lines: list[str], start: int, end: int) -> int:
-    """Where a window from `start` that may reach `end` ends: before the last blank
-    line in it (or right after it), else at `end`."""
-    for number in range(min(end + 1, len(lines)), start, -1):
+def _cut(lines: list[str], start: int, end: int, heads: set[int]) -> int:
+    """Where a window from `start` that may reach `end` ends: before the last heading
+    in it or right after it, else before the last blank line, else at `end`."""
+    last = min(end + 1, len(lines))
+    for number in range(last, start, -1):
+        if number in heads:
+            return number - 1
+    for number in range(last, start, -1):
         if not lines[number - 1].strip():
             return number - 1
     return end
+
+
+# -- headings ------------------------------------------------------------------------
+
+_FENCE = re.compile(r" {0,3}(```|~~~)")
+_ATX = re.compile(r" {0,3}#{1,6}(\s|$)")
+_SETEXT = re.compile(r" {0,3}(=+|-+)\s*$")
+_RST_ADORNMENT = re.compile(r"""([!-/:-@\[-`{-~])\1{2,}\s*$""")  # ===, ---, ~~~, ^^^ ...
+_ADOC = re.compile(r"={1,6} \S")
+
+
+def headings(lines: list[str], language: str) -> set[int]:
+    """The lines (1-based) where a heading starts, which a window prefers to start at."""
+    if language == "markdown":
+        return _markdown_headings(lines)
+    if language == "restructuredtext":
+        return _rst_headings(lines)
+    if language == "asciidoc":
+        return {n for n, line in enumerate(lines, 1) if _ADOC.match(line)}
+    return set()
+
+
+def _markdown_headings(lines: list[str]) -> set[int]:
+    """`# Title` and a text line underlined with `===` or `---`, outside code fences."""
+    found: set[int] = set()
+    fenced = False
+    for n, line in enumerate(lines, 1):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif fenced:
+            continue
+        elif _ATX.match(line):
+            found.add(n)
+        elif n > 1 and _SETEXT.match(line) and lines[n - 2].strip() \
+                and not _ATX.match(lines[n - 2]) and n - 1 not in found:
+            found.add(n - 1)
+    return found
+
+
+def _rst_headings(lines: list[str]) -> set[int]:
+    """A title underlined (and maybe overlined) with one punctuation character
+    repeated at least as long as the title, at the margin unless overlined: it
+    starts at its overline."""
+    found: set[int] = set()
+    for n in range(2, len(lines) + 1):
+        under, title = lines[n - 1].rstrip(), lines[n - 2].rstrip()
+        if not _RST_ADORNMENT.match(under) or not title.strip() \
+                or _RST_ADORNMENT.match(title) or len(under) < len(title):
+            continue
+        overlined = n >= 3 and lines[n - 3].rstrip() == under
+        if overlined:
+            found.add(n - 2)
+        elif not title[0].isspace():
+            found.add(n - 1)
+    return found
 
 
 def _emit(out: list[Chunk], lines: list[str], start: int, end: int) -> None:

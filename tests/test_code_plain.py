@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fixtures.builder import RepoBuilder
 from kenning.scrapers.code.chunks import CHUNK_CHARS, CHUNK_LINES, WORDY, Chunk
@@ -141,3 +143,22 @@ def test_plain_files_make_chunk_events_with_their_language(scraped: Path) -> Non
     ecto = by_id["lib/ecto/repo.ex::chunk:1"]
     assert (ecto["start_line"], ecto["end_line"]) == (1, 15)
     assert "Ecto.Repo.Preloader.preload" in ecto["text"]
+
+
+line_kinds = st.sampled_from(["", "  ", "}", "# Heading", "Title", "=====", "```",
+                              "text about things", "x" * 120, "  indented(code)"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(line_kinds, min_size=60, max_size=300), st.sampled_from(["swift", "markdown",
+                                                            "restructuredtext", "text"]))
+def test_windows_hold_every_line_with_a_word_once_within_the_bounds(
+        lines: list[str], language: str) -> None:
+    got = windows(lines, language)
+    spans = [(c.start_line, c.end_line) for c in got]
+    assert all(end < start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+    assert all(e - s < CHUNK_LINES and len(c.text) <= CHUNK_CHARS
+               for (s, e), c in zip(spans, got, strict=True))
+    held = {n for s, e in spans for n in range(s, e + 1)}
+    assert [n for n, line in enumerate(lines, 1) if WORDY.search(line) and n not in held] == []
+    assert windows(lines, language) == got

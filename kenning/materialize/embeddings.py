@@ -120,7 +120,7 @@ class EmbeddingsMaterializer:
         cache = VectorCache()
         try:
             vectors, hashes, stats = embed_texts(
-                texts, cache=cache, model_id=model.model_id,
+                texts, cache=cache, model_id=model.vectors_id,
                 encoder_factory=model.bulk_encoder, progress=progress)
         finally:
             cache.close()

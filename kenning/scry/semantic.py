@@ -8,6 +8,12 @@ top-k cut happens over those only.
 Rows are in `event_id` order, and equal scores keep that order: `event_id` is
 the content hash of the event, so a tie comes out the same in an incrementally
 built database and a rebuilt one (`doc_id` is a local handle that differs).
+
+A re-ranked model (`static-rerank`) stores first-pass vectors; its query vector
+is the first pass's and the re-ranker's end to end. The first pass picks each
+window's best RERANK_TOP candidates, and the re-ranker's cosine orders them
+(`rerank.py`): the answer is a function of the stored vectors and the texts
+alone, whatever the vector cache held before.
 """
 
 from __future__ import annotations
@@ -27,18 +33,20 @@ class VectorMatrix:
     vectors: np.ndarray  # float32 (n, DIMENSIONS)
     version: tuple[int, int]
     kinds: np.ndarray  # int8, each row's document kind as its index in KINDS
+    model_id: str  # the model that made the vectors (`embeddings.model`)
 
 
 def load_matrix(conn: apsw.Connection) -> VectorMatrix:
     rows = conn.execute(
-        "SELECT d.doc_id, e.vector, d.kind FROM embeddings e JOIN documents d USING (event_id) "
-        "ORDER BY e.event_id").fetchall()
+        "SELECT d.doc_id, e.vector, d.kind, e.model FROM embeddings e "
+        "JOIN documents d USING (event_id) ORDER BY e.event_id").fetchall()
     doc_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     blob = b"".join(r[1] for r in rows)  # type: ignore[misc]
     vectors = np.frombuffer(blob, dtype="<f4").reshape(len(rows), DIMENSIONS)
     kinds = np.fromiter((KINDS.index(r[2]) if r[2] in KINDS else -1 for r in rows),
                         dtype=np.int8, count=len(rows))
-    return VectorMatrix(doc_ids, vectors, _version(conn), kinds)
+    model_id = str(rows[0][3]) if rows else ""
+    return VectorMatrix(doc_ids, vectors, _version(conn), kinds, model_id)
 
 
 def _version(conn: apsw.Connection) -> tuple[int, int]:
@@ -82,12 +90,27 @@ class SemanticIndex:
         out: dict[str, list[tuple[int, float]]] = {name: [] for name in windows}
         if len(doc_ids) == 0:
             return out
-        scores = vectors @ query.astype(np.float32)
+        query = query.astype(np.float32)
+        paired = query.shape[0] == 2 * DIMENSIONS  # a re-ranked model: first pass, re-ranker
+        scores = vectors @ (query[:DIMENSIONS] if paired else query)
         for name, (wanted, limit) in windows.items():
             codes = [KINDS.index(w) for w in wanted if w in KINDS]
             rows = np.flatnonzero(np.isin(kinds, codes)) if wanted else None
-            out[name] = _top(scores, doc_ids, rows, limit)
+            out[name] = _top(scores, doc_ids, rows, max(limit, rerank_top()) if paired else limit)
+        if paired:
+            from kenning.embed.rerank import rerank
+
+            out = rerank(self.conn, m.model_id, query[DIMENSIONS:], out,
+                         {name: limit for name, (_, limit) in windows.items()})
         return out
+
+
+RERANK_TOP = 100  # first-pass candidates per window that the re-ranker orders
+
+
+def rerank_top() -> int:
+    import os
+    return int(os.environ.get("KENNING_RERANK_TOP", RERANK_TOP))  # EXPERIMENT ONLY
 
 
 def _top(scores: np.ndarray, doc_ids: np.ndarray, rows: np.ndarray | None,

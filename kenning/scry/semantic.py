@@ -96,7 +96,7 @@ class SemanticIndex:
         for name, (wanted, limit) in windows.items():
             codes = [KINDS.index(w) for w in wanted if w in KINDS]
             rows = np.flatnonzero(np.isin(kinds, codes)) if wanted else None
-            out[name] = _top(scores, doc_ids, rows, max(limit, rerank_top()) if paired else limit)
+            out[name] = _top(scores, doc_ids, rows, max(limit, RERANK_TOP) if paired else limit)
         if paired:
             from kenning.embed.rerank import rerank
 
@@ -105,12 +105,9 @@ class SemanticIndex:
         return out
 
 
-RERANK_TOP = 100  # first-pass candidates per window that the re-ranker orders
+import os  # noqa: E402  EXPERIMENT ONLY
 
-
-def rerank_top() -> int:
-    import os
-    return int(os.environ.get("KENNING_RERANK_TOP", RERANK_TOP))  # EXPERIMENT ONLY
+RERANK_TOP = int(os.environ.get("KENNING_RERANK_TOP", 100))  # first-pass candidates per window
 
 
 def _top(scores: np.ndarray, doc_ids: np.ndarray, rows: np.ndarray | None,

@@ -112,7 +112,7 @@ def scrape(args: argparse.Namespace) -> None:
         repo = tmp / "repo"
         subprocess.run(["git", "clone", "-q", "--no-checkout", str(args.repo), str(repo)],
                        check=True)
-        from kenning.embed.cache import user_cache_dir
+        from kenning.embed.cache import models_dir
         from kenning.embed.models import embedding_model
 
         for name in models:  # build each model file once (a one-off per machine)
@@ -123,7 +123,7 @@ def scrape(args: argparse.Namespace) -> None:
                 embedding_model(second).bulk_encoder()
             print(f"build/load {name:<14} {time.perf_counter() - started:6.2f} s (once per "
                   "machine)")
-        built = user_cache_dir() / "models"  # copied into every run's empty cache
+        built = models_dir()  # copied into every run's empty cache
 
         def ask(db: Path, cache: Path) -> list[float]:
             """Seconds of each QUERIES question from the shell, in order."""

@@ -55,7 +55,8 @@ def answers(repo: Path, db: Path, questions: list[str]) -> dict[tuple[str, str],
     with kenning.open(repo, db=db) as k:
         for q in questions:
             for mode in ("semantic", "hybrid"):
-                out[q, mode] = [(r.event_id, r.score, r.title) for r in k.scry(q, mode=mode).results]
+                found = k.scry(q, mode=mode).results
+                out[q, mode] = [(r.event_id, r.score, r.title) for r in found]
     return out
 
 
@@ -103,10 +104,11 @@ def test_the_query_time_cache_holds_exactly_minilm_vectors_of_the_documents_text
     assert np.abs(cached - bulk).max() < 1e-6  # the same vectors, to float rounding
 
 
-def test_the_re_ranker_orders_the_static_pass_best_candidates_by_minilm_cosine(
+def test_the_re_ranker_orders_the_static_pass_best_candidates_by_minilm_and_static_cosine(
         reranked: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from kenning.embed.encode import query_encoder
     from kenning.embed.numpy_encoder import NumpyEncoder
+    from kenning.embed.rerank import FIRST_PASS_WEIGHT
     from kenning.eventlog import database
     from kenning.scry import semantic
     from kenning.scry.filters import Filters
@@ -129,7 +131,9 @@ def test_the_re_ranker_orders_the_static_pass_best_candidates_by_minilm_cosine(
     for doc_id, score in found:
         (h,) = conn.execute("SELECT e.text_hash FROM embeddings e JOIN documents d "
                             "USING (event_id) WHERE d.doc_id = ?", (doc_id,)).fetchone()
-        assert score == pytest.approx(float(cache.get_many(MODEL_ID, [h])[h] @ q), abs=1e-6)
+        row = int(np.flatnonzero(index.matrix().doc_ids == doc_id)[0])
+        expected = float(cache.get_many(MODEL_ID, [h])[h] @ q) + FIRST_PASS_WEIGHT * first[row]
+        assert score == pytest.approx(expected, abs=1e-5)
     assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
     assert cache.count(MODEL_ID) == 4  # only the candidates were paid for
     cache.close()

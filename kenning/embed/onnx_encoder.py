@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from kenning.embed.cache import user_cache_dir
+from kenning.embed.cache import models_dir
 from kenning.embed.model import DIMENSIONS, MAX_TOKENS, MODEL_NAME, model_path
 from kenning.embed.onnx_graph import GRAPH_VERSION, build_model_bytes
 
@@ -39,7 +39,7 @@ def onnx_model_file(weights_dir: Path | None = None, cache_dir: Path | None = No
     """The ONNX file for the installed weights, built first if this machine lacks it."""
     weights_dir = weights_dir or model_path()
     weights = weights_dir / "model.safetensors"
-    folder = (cache_dir or user_cache_dir()) / "models"
+    folder = models_dir(cache_dir)
     target = folder / f"{MODEL_NAME}-g{GRAPH_VERSION}-{weights_digest(weights)[:16]}.onnx"
     if target.is_file():
         return target

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kenning.embed.cache import user_cache_dir
+from kenning.embed.cache import models_dir
 from kenning.embed.model import DIMENSIONS, MODEL_NAME, model_path
 from kenning.embed.models import STATIC_DISTILL_VERSION as DISTILL_VERSION
 from kenning.embed.models import STATIC_MAX_TOKENS as MAX_TOKENS
@@ -35,7 +35,7 @@ def static_table_file(cache_dir: Path | None = None) -> Path:
     """The distilled table for the installed weights, built first if missing."""
     from kenning.embed.onnx_encoder import weights_digest
 
-    folder = (cache_dir or user_cache_dir()) / "models"
+    folder = models_dir(cache_dir)
     digest = weights_digest(model_path() / "model.safetensors")[:16]
     target = folder / f"{MODEL_NAME}-static{DISTILL_VERSION}-{digest}.npy"
     if target.is_file():

@@ -69,9 +69,12 @@ def _known_model(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class EmbeddingsParams(Params):
-    model: str = param("minilm", "minilm (all-MiniLM-L6-v2, 256 tokens), minilm-128, "
-                       "minilm-64, minilm-brief (code: name, signature, doc comment), "
-                       "static (distilled from MiniLM, ~100x faster)", check=_known_model)
+    model: str = param("static-rerank", "static-rerank (static vectors for every document; "
+                       "at query time MiniLM re-scores the best candidates, each text once "
+                       "per machine), minilm (all-MiniLM-L6-v2, 256 tokens, every document: "
+                       "~10x slower first scrape), minilm-128, minilm-64, minilm-brief (code: "
+                       "name, signature, doc comment), static (distilled from MiniLM, ~100x "
+                       "faster, no re-ranking)", check=_known_model)
 
 
 def _model(params: EmbeddingsParams) -> EmbeddingModel:

@@ -1,7 +1,8 @@
 """Embedding speed: the bulk encoder against sentence-transformers, and first scrapes.
 
     .venv/bin/python -m bench.bench_embed throughput --db /tmp/flask.db [--limit N] [--repeat 3]
-    .venv/bin/python -m bench.bench_embed scrape --repo /tmp/flask [--models minilm,static]
+    .venv/bin/python -m bench.bench_embed scrape --repo /tmp/flask [--models static-rerank,minilm]
+        [--queries]
 
 `throughput` takes the document bodies of a scraped database (what the
 embeddings materializer embeds) and times, interleaved in every round:
@@ -196,7 +197,7 @@ def main() -> None:
     one.add_argument("--repeat", type=int, default=3)
     two = sub.add_parser("scrape")
     two.add_argument("--repo", type=Path, required=True)
-    two.add_argument("--models", default="minilm,minilm-128,minilm-64,minilm-brief,static")
+    two.add_argument("--models", default="static-rerank,minilm,minilm-64,minilm-brief,static")
     two.add_argument("--repeat", type=int, default=2)
     two.add_argument("--queries", action="store_true",
                      help="after each embedding scrape, time QUERIES from the shell, with the "

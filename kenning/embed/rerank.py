@@ -12,6 +12,8 @@ the answers are the same with a cold cache or a warm one.
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import apsw
@@ -64,7 +66,10 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
     from kenning.eventlog.reader import read_events
     from kenning.materialize.embeddings import embedding_text
 
-    cache = VectorCache()
+    try:
+        cache = VectorCache()
+    except (apsw.Error, OSError):  # no writable user cache: compute, keep nothing
+        cache = VectorCache(Path(":memory:"))
     try:
         known = cache.get_many(model.vectors_id, [h for _, h in rows.values()])
         missing = sorted({event_id for event_id, h in rows.values() if h not in known})
@@ -77,7 +82,8 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
             ordered = sorted(texts.items())
             vectors = _unpadded_encoder(model).encode([t for _, t in ordered])
             computed = [(h, vectors[i]) for i, (h, _) in enumerate(ordered)]
-            cache.put_many(model.vectors_id, computed)
+            with contextlib.suppress(apsw.Error):  # a read-only or full cache: same answer
+                cache.put_many(model.vectors_id, computed)
             known.update(computed)
     finally:
         cache.close()

@@ -11,6 +11,7 @@ only to their longest member.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -28,10 +29,26 @@ BATCH_SIZE = 32
 
 
 def weights_digest(weights: Path) -> str:
+    """SHA-256 of the weights file, remembered beside the built models by the file's
+    path, size and mtime: hashing 90 MB cost a query process seconds on a busy machine."""
+    stat = weights.stat()
+    where = hashlib.sha256(str(weights.resolve()).encode()).hexdigest()[:16]
+    memo = models_dir() / f"digest-{where}-{stat.st_size}-{stat.st_mtime_ns}.txt"
+    with contextlib.suppress(OSError):
+        known = memo.read_text().strip()
+        if len(known) == 64:
+            return known
     digest = hashlib.sha256()
     with weights.open("rb") as handle:
         while block := handle.read(1 << 22):
             digest.update(block)
+    with contextlib.suppress(OSError):  # only a shortcut: never fail for it
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        handle_no, temporary = tempfile.mkstemp(dir=memo.parent, prefix=memo.name,
+                                                suffix=".part")
+        with os.fdopen(handle_no, "w") as out:
+            out.write(digest.hexdigest())
+        os.replace(temporary, memo)
     return digest.hexdigest()
 
 

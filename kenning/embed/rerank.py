@@ -73,12 +73,13 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
     try:
         known = cache.get_many(model.vectors_id, [h for _, h in rows.values()])
         missing = sorted({event_id for event_id, h in rows.values() if h not in known})
+        texts: dict[str, str] = {}  # hash -> text
         if missing:
-            texts: dict[str, str] = {}  # hash -> text
             for event in read_events(conn, missing):
                 text = embedding_text(event, model.brief_code)
                 if text is not None:
                     texts[text_hash(text)] = text
+        if texts:  # (events gone from the log have no text: those candidates score 0)
             ordered = sorted(texts.items())
             vectors = _unpadded_encoder(model).encode([t for _, t in ordered])
             computed = [(h, vectors[i]) for i, (h, _) in enumerate(ordered)]

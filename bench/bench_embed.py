@@ -1,7 +1,8 @@
 """Embedding speed: the bulk encoder against sentence-transformers, and first scrapes.
 
     .venv/bin/python -m bench.bench_embed throughput --db /tmp/flask.db [--limit N] [--repeat 3]
-    .venv/bin/python -m bench.bench_embed scrape --repo /tmp/flask [--models minilm,static]
+    .venv/bin/python -m bench.bench_embed scrape --repo /tmp/flask [--models static-rerank,minilm]
+        [--queries]
 
 `throughput` takes the document bodies of a scraped database (what the
 embeddings materializer embeds) and times, interleaved in every round:
@@ -17,7 +18,9 @@ embeddings materializer embeds) and times, interleaved in every round:
 embedding model chosen in the recipe, every run into a new database with an
 empty vector cache and parse cache (the built model files are kept: they are
 built once per machine, and their build is timed once, apart). Target: the
-default model's first scrape <= 2x the --no-embed one.
+default model's first scrape <= 2x the --no-embed one. With `--queries`, three
+hybrid questions are then asked from the shell, each twice: a re-ranked model
+(`static-rerank`) computes its candidates' MiniLM vectors on the first asking.
 
 Every figure prints with its rounds' spread and the load average before and
 after: the machine is shared, so compare ratios within one run.
@@ -38,6 +41,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import apsw
+
+QUERIES = ("how are blueprints registered on the application",
+           "where is the request context pushed",
+           "why was the json provider changed")
 
 
 def load() -> str:
@@ -106,15 +113,29 @@ def scrape(args: argparse.Namespace) -> None:
         repo = tmp / "repo"
         subprocess.run(["git", "clone", "-q", "--no-checkout", str(args.repo), str(repo)],
                        check=True)
-        from kenning.embed.cache import user_cache_dir
+        from kenning.embed.cache import models_dir
         from kenning.embed.models import embedding_model
 
         for name in models:  # build each model file once (a one-off per machine)
             started = time.perf_counter()
             embedding_model(name).bulk_encoder()
+            second = embedding_model(name).rerank
+            if second is not None:  # its re-ranker's model file too
+                embedding_model(second).bulk_encoder()
             print(f"build/load {name:<14} {time.perf_counter() - started:6.2f} s (once per "
                   "machine)")
-        built = user_cache_dir() / "models"  # copied into every run's empty cache
+        built = models_dir()  # copied into every run's empty cache
+
+        def ask(db: Path, cache: Path) -> list[float]:
+            """Seconds of each QUERIES question from the shell, in order."""
+            took = []
+            for query in QUERIES:
+                started = time.perf_counter()
+                subprocess.run([*kenning, "scry", query, "--json", "--db", str(db)], cwd=repo,
+                               capture_output=True, env={**os.environ, "XDG_CACHE_HOME":
+                                                         str(cache)}, check=True)
+                took.append(time.perf_counter() - started)
+            return took
 
         def run(model: str | None) -> tuple[float, dict[str, object]]:
             cache = tmp / "cache"
@@ -135,7 +156,10 @@ def scrape(args: argparse.Namespace) -> None:
             seconds = time.perf_counter() - started
             details = {r["name"]: r.get("details", {})
                        for r in json.loads(proc.stdout)["materialized"]}
-            return seconds, dict(details.get("embeddings") or {})
+            figures = dict(details.get("embeddings") or {})
+            if model is not None and args.queries:  # a re-ranker pays its texts at query time
+                figures["cold"], figures["warm"] = ask(db, cache), ask(db, cache)
+            return seconds, figures
 
         print(f"{args.repo}: {args.repeat} rounds, interleaved; {load()}")
         times: dict[str, list[float]] = {"--no-embed": [], **{m: [] for m in models}}
@@ -156,6 +180,11 @@ def scrape(args: argparse.Namespace) -> None:
             print(f"{'scrape, model ' + m:<24} {spread(times[m])}  "
                   f"{statistics.median(times[m]) / base:5.2f}x --no-embed; embedded {embedded} "
                   f"in {took:.1f} s {rate}")
+            if "cold" in figures[m]:
+                cold, warm = figures[m]["cold"], figures[m]["warm"]
+                print(f"{'  first hybrid scry':<24} cold cache "
+                      f"{' '.join(f'{t:.2f}' for t in cold)} s; again "  # type: ignore[union-attr]
+                      f"{' '.join(f'{t:.2f}' for t in warm)} s (last round)")  # type: ignore[union-attr]
         print(load())
 
 
@@ -168,8 +197,11 @@ def main() -> None:
     one.add_argument("--repeat", type=int, default=3)
     two = sub.add_parser("scrape")
     two.add_argument("--repo", type=Path, required=True)
-    two.add_argument("--models", default="minilm,minilm-128,minilm-64,minilm-brief,static")
+    two.add_argument("--models", default="static-rerank,minilm,minilm-64,minilm-brief,static")
     two.add_argument("--repeat", type=int, default=2)
+    two.add_argument("--queries", action="store_true",
+                     help="after each embedding scrape, time QUERIES from the shell, with the "
+                     "run's cold vector cache and then again")
     args = parser.parse_args()
     throughput(args) if args.what == "throughput" else scrape(args)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from kenning.repository.gitrepo import GitRepo
 
 ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = Path(tempfile.gettempdir()) / f"kenning-test-models-{os.getuid()}"
 
 # Property tests search the same examples on every run, so a red CI run is a real
 # regression that reruns red, never a new random find; HYPOTHESIS_PROFILE=explore
@@ -35,6 +37,9 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     """No test reads or writes the user's caches, and nothing is downloaded."""
     cache = tmp_path_factory.getbasetemp() / "xdg-cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    # the model files built from the weights (ONNX graph; static table, a minute to
+    # distil) are the same bytes for every test and session: built once per machine
+    monkeypatch.setenv("KENNING_MODELS_DIR", str(MODELS_DIR))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 

@@ -14,6 +14,7 @@ import pytest
 from kenning.embed.cache import VectorCache, default_cache_path, text_hash
 from kenning.embed.encode import EmbedStats, embed_texts
 from kenning.embed.model import DIMENSIONS, MODEL_ID, model_path
+from kenning.embed.models import DEFAULT_MODEL
 from kenning.embed.numpy_encoder import NumpyEncoder, read_safetensors
 from kenning.embed.onnx_encoder import OnnxEncoder, onnx_model_file
 from kenning.embed.onnx_graph import build_model_bytes
@@ -91,13 +92,16 @@ def test_numpy_encoder_batches_like_single_texts() -> None:
 def test_the_onnx_model_is_built_once_into_the_user_cache_with_the_same_bytes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("KENNING_MODELS_DIR")  # what a user without it gets
     built = onnx_model_file()
     assert built.is_relative_to(tmp_path / "xdg") and built.parent.name == "models"
     rebuilt = build_model_bytes(read_safetensors(model_path() / "model.safetensors"))
     assert built.read_bytes() == rebuilt  # deterministic: any machine, any run
     stamp = built.stat().st_mtime_ns
     assert onnx_model_file() == built and built.stat().st_mtime_ns == stamp  # not rebuilt
-    assert [p.name for p in built.parent.iterdir()] == [built.name]  # no temporary left
+    left = sorted(p.name for p in built.parent.iterdir())
+    assert [n for n in left if n.endswith(".onnx")] == [built.name]
+    assert not [n for n in left if n.endswith(".part")]  # no temporary left
 
 
 def test_cache_lives_under_xdg_cache_home(tmp_path: Path,
@@ -237,7 +241,7 @@ def test_one_progress_bar_and_the_figures_for_the_whole_embedding_run(
     after = progress.calls[progress.calls.index(("start", ("embeddings", embedded))) + 1:]
     advances = after[:after.index(("finish", None))]
     assert sum(int(str(n)) for _, n in advances) == embedded  # the bar ends at its total
-    assert run.details["model"] == "minilm"
+    assert run.details["model"] == DEFAULT_MODEL
     rows = embedded + run.details["cached"]
 
     again = RecordingProgress()

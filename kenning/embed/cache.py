@@ -10,6 +10,7 @@ so an interrupted embedding run keeps every finished batch.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -34,6 +35,19 @@ def user_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("kenning"))
+
+
+MODELS_ENV = "KENNING_MODELS_DIR"
+
+
+def models_dir(cache_dir: Path | None = None) -> Path:
+    """Where the model files built from the weights live (the ONNX graph, the static
+    table): $KENNING_MODELS_DIR when set (a folder built once, e.g. at install time by
+    `python -m kenning.embed.build`, or shared by test sessions), else the user cache."""
+    if cache_dir is not None:
+        return cache_dir / "models"
+    chosen = os.environ.get(MODELS_ENV)
+    return Path(chosen) if chosen else user_cache_dir() / "models"
 
 
 def default_cache_path() -> Path:

@@ -7,22 +7,36 @@ Each is a point between speed and quality, all from the one packaged MiniLM:
 - `minilm-brief`: code symbols embed their name, signature and doc comment only,
   not the body excerpt;
 - `static`: the static model distilled from MiniLM (`static.py`), for documents and
-  queries alike.
-`model_id` names the vectors a point makes: it keys the vector cache (with the text's
-hash) and is stored with every row of `embeddings`, so a query is encoded by the
-model that made the documents' vectors.
+  queries alike;
+- `static-rerank`: static vectors for every document (as `static`, the same cached
+  vectors), and at query time MiniLM re-scores the static pass's best candidates
+  (`kenning/scry/semantic.py`): each candidate's MiniLM vector comes from the vector
+  cache, or is computed once, exactly as `minilm` computes it, and cached.
+`model_id` names what a point stores: it is stored with every row of `embeddings`, so
+a query is encoded by the model that made the documents' vectors. `cache_id` keys the
+vector cache (with the text's hash): the vectors themselves, shared by the points
+that make the same ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kenning.errors import KenningError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from kenning.embed.encode import Encoder
 
+# MiniLM stays the default. static-rerank makes the first scrape of flask 1.3x the
+# --no-embed one (minilm: 13x) at equal quality (semble hybrid NDCG@10 .812 vs .807,
+# flask held-out MRR .409 vs .402), but pays at query time: a question whose
+# candidates were never re-ranked embeds up to 400 texts with MiniLM (40-77 s at load
+# 9, measured 2026-12-02), and warm questions were 2-3 s slower. Select it with the
+# recipe's `model = "static-rerank"` where the first scrape matters more.
 DEFAULT_MODEL = "minilm"
 # here, not in static.py, so that naming a model (recipe checks) never loads numpy
 STATIC_DISTILL_VERSION = 1  # bump when the distillation changes the table
@@ -37,21 +51,30 @@ class EmbeddingModel:
     static: bool = False
     max_tokens: int = 256
     brief_code: bool = False  # code symbols: name, signature and doc comment only
+    rerank: str | None = None  # the model whose vectors re-score the best candidates
+    cache_id: str = ""  # the stored vectors' id in the cache; model_id when empty
+
+    @property
+    def vectors_id(self) -> str:
+        """The id of the vectors this point stores, in the vector cache."""
+        return self.cache_id or self.model_id
 
     def bulk_encoder(self) -> Encoder:
         """The encoder for many texts, loaded once per process."""
-        if self.name not in _bulk_encoders:
+        if self.vectors_id not in _bulk_encoders:
             if self.static:
                 from kenning.embed.static import StaticEncoder
 
-                _bulk_encoders[self.name] = StaticEncoder()
+                _bulk_encoders[self.vectors_id] = StaticEncoder()
             else:
                 from kenning.embed.onnx_encoder import OnnxEncoder
 
-                _bulk_encoders[self.name] = OnnxEncoder(max_tokens=self.max_tokens)
-        return _bulk_encoders[self.name]
+                _bulk_encoders[self.vectors_id] = OnnxEncoder(max_tokens=self.max_tokens)
+        return _bulk_encoders[self.vectors_id]
 
     def query_encoder(self) -> Encoder:
+        if self.rerank is not None:
+            return PairEncoder(self.bulk_encoder(), embedding_model(self.rerank).query_encoder())
         if self.static:
             return self.bulk_encoder()
         from kenning.embed.numpy_encoder import NumpyEncoder  # starts in 0.1 s
@@ -64,13 +87,28 @@ def _minilm(name: str, max_tokens: int = 256, brief_code: bool = False) -> Embed
                           brief_code=brief_code)
 
 
+class PairEncoder:
+    """A re-ranked point's query vector: its first pass's and its re-ranker's query
+    vectors end to end (2 x DIMENSIONS); the semantic index splits them."""
+
+    def __init__(self, first: Encoder, second: Encoder) -> None:
+        self.first, self.second = first, second
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy
+
+        return numpy.concatenate([self.first.encode(texts), self.second.encode(texts)], axis=1)
+
+
+_STATIC_ID = f"all-MiniLM-L6-v2-static{STATIC_DISTILL_VERSION}"
 MODELS: dict[str, EmbeddingModel] = {m.name: m for m in (
     _minilm("minilm"),
     _minilm("minilm-128", 128),
     _minilm("minilm-64", 64),
     _minilm("minilm-brief", brief_code=True),
-    EmbeddingModel("static", f"all-MiniLM-L6-v2-static{STATIC_DISTILL_VERSION}", static=True,
-                   max_tokens=STATIC_MAX_TOKENS),
+    EmbeddingModel("static", _STATIC_ID, static=True, max_tokens=STATIC_MAX_TOKENS),
+    EmbeddingModel("static-rerank", f"{_STATIC_ID}>all-MiniLM-L6-v2@256", static=True,
+                   max_tokens=STATIC_MAX_TOKENS, rerank="minilm", cache_id=_STATIC_ID),
 )}
 
 

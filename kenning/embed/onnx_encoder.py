@@ -11,6 +11,7 @@ only to their longest member.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from kenning.embed.cache import user_cache_dir
+from kenning.embed.cache import models_dir
 from kenning.embed.model import DIMENSIONS, MAX_TOKENS, MODEL_NAME, model_path
 from kenning.embed.onnx_graph import GRAPH_VERSION, build_model_bytes
 
@@ -28,10 +29,26 @@ BATCH_SIZE = 32
 
 
 def weights_digest(weights: Path) -> str:
+    """SHA-256 of the weights file, remembered beside the built models by the file's
+    path, size and mtime: hashing 90 MB cost a query process seconds on a busy machine."""
+    stat = weights.stat()
+    where = hashlib.sha256(str(weights.resolve()).encode()).hexdigest()[:16]
+    memo = models_dir() / f"digest-{where}-{stat.st_size}-{stat.st_mtime_ns}.txt"
+    with contextlib.suppress(OSError):
+        known = memo.read_text().strip()
+        if len(known) == 64:
+            return known
     digest = hashlib.sha256()
     with weights.open("rb") as handle:
         while block := handle.read(1 << 22):
             digest.update(block)
+    with contextlib.suppress(OSError):  # only a shortcut: never fail for it
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        handle_no, temporary = tempfile.mkstemp(dir=memo.parent, prefix=memo.name,
+                                                suffix=".part")
+        with os.fdopen(handle_no, "w") as out:
+            out.write(digest.hexdigest())
+        os.replace(temporary, memo)
     return digest.hexdigest()
 
 
@@ -39,7 +56,7 @@ def onnx_model_file(weights_dir: Path | None = None, cache_dir: Path | None = No
     """The ONNX file for the installed weights, built first if this machine lacks it."""
     weights_dir = weights_dir or model_path()
     weights = weights_dir / "model.safetensors"
-    folder = (cache_dir or user_cache_dir()) / "models"
+    folder = models_dir(cache_dir)
     target = folder / f"{MODEL_NAME}-g{GRAPH_VERSION}-{weights_digest(weights)[:16]}.onnx"
     if target.is_file():
         return target

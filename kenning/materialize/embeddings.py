@@ -69,9 +69,12 @@ def _known_model(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class EmbeddingsParams(Params):
-    model: str = param("minilm", "minilm (all-MiniLM-L6-v2, 256 tokens), minilm-128, "
-                       "minilm-64, minilm-brief (code: name, signature, doc comment), "
-                       "static (distilled from MiniLM, ~100x faster)", check=_known_model)
+    model: str = param("minilm", "minilm (all-MiniLM-L6-v2, 256 tokens, every document), "
+                       "static-rerank (static vectors for every document, ~10x faster first "
+                       "scrape; at query time MiniLM re-scores the best candidates, each "
+                       "text once per machine: first questions are slow), minilm-128, "
+                       "minilm-64, minilm-brief (code: name, signature, doc comment), static "
+                       "(distilled from MiniLM, ~100x faster, no re-ranking)", check=_known_model)
 
 
 def _model(params: EmbeddingsParams) -> EmbeddingModel:
@@ -120,7 +123,7 @@ class EmbeddingsMaterializer:
         cache = VectorCache()
         try:
             vectors, hashes, stats = embed_texts(
-                texts, cache=cache, model_id=model.model_id,
+                texts, cache=cache, model_id=model.vectors_id,
                 encoder_factory=model.bulk_encoder, progress=progress)
         finally:
             cache.close()

@@ -47,21 +47,24 @@ def chunks(lines: list[str], covered: Iterable[tuple[int, int]]) -> list[Chunk]:
         if taken[number] or not line.strip():
             continue
         if first and (number - first >= CHUNK_LINES or size + len(line) + 1 > CHUNK_CHARS):
-            _close(out, lines, taken, first, last)
+            add_chunk(out, lines, first, last, taken)
             first = 0
         if not first:
             first, size = number, 0
         last = number
         size += len(line.rstrip()) + 1
     if first:
-        _close(out, lines, taken, first, last)
+        add_chunk(out, lines, first, last, taken)
     return out
 
 
-def _close(out: list[Chunk], lines: list[str], taken: bytearray, first: int, last: int) -> None:
+def add_chunk(out: list[Chunk], lines: list[str], first: int, last: int,
+              taken: bytearray | None = None) -> None:
+    """Append the chunk of lines `first`..`last` (1-based, inclusive) less the `taken`
+    ones, runs of blank lines squeezed to one; nothing when no word is left."""
     kept: list[str] = []
     for number in range(first, last + 1):
-        if taken[number]:
+        if taken is not None and taken[number]:
             continue
         line = lines[number - 1].rstrip()
         if line or (kept and kept[-1]):  # one blank line where the file has one or more

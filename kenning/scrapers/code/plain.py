@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from kenning.scrapers.code.chunks import CHUNK_CHARS, CHUNK_LINES, WORDY, Chunk
+from kenning.scrapers.code.chunks import CHUNK_CHARS, CHUNK_LINES, Chunk, add_chunk
 
 # extension (lower case) -> language: programming languages without a grammar here
 SOURCE = {
@@ -158,11 +158,4 @@ def _rst_headings(lines: list[str]) -> set[int]:
 def _emit(out: list[Chunk], lines: list[str], start: int, end: int) -> None:
     while end > start and not lines[end - 1].strip():
         end -= 1
-    kept: list[str] = []
-    for number in range(start, end + 1):
-        line = lines[number - 1].rstrip()
-        if line or (kept and kept[-1]):  # one blank line where the file has one or more
-            kept.append(line)
-    text = "\n".join(kept)[:CHUNK_CHARS]
-    if WORDY.search(text):
-        out.append(Chunk(start, end, text))
+    add_chunk(out, lines, start, end)

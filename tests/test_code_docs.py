@@ -12,7 +12,8 @@ import pytest
 from fixtures.builder import RepoBuilder
 from kenning.scrapers.base import ScrapeOptions
 from kenning.scrapers.code.chunks import CHUNK_CHARS, CHUNK_LINES
-from kenning.scrapers.code.plain import headings, plain_language_of, windows
+from kenning.scrapers.code.languages import language_of
+from kenning.scrapers.code.plain import PLAIN, headings, windows
 from tests.test_code_scrape import T1, code_events, run, statuses
 
 README = """\
@@ -57,11 +58,11 @@ Version 3.0.3
 
 
 def test_languages_by_extension() -> None:
-    assert plain_language_of("README.md") == "markdown"
-    assert plain_language_of("docs/api.RST") == "restructuredtext"
-    assert plain_language_of("requirements/dev.txt") == "text"
-    assert plain_language_of("docs/guide.adoc") == "asciidoc"
-    assert plain_language_of("README") is None
+    assert language_of("README.md", PLAIN) == "markdown"
+    assert language_of("docs/api.RST", PLAIN) == "restructuredtext"
+    assert language_of("requirements/dev.txt", PLAIN) == "text"
+    assert language_of("docs/guide.adoc", PLAIN) == "asciidoc"
+    assert language_of("README", PLAIN) is None
 
 
 def test_markdown_headings_outside_code_fences() -> None:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from fixtures.builder import RepoBuilder
 from kenning.scrapers.code.chunks import CHUNK_CHARS, CHUNK_LINES, WORDY, Chunk
-from kenning.scrapers.code.plain import plain_language_of, windows
+from kenning.scrapers.code.languages import language_of
+from kenning.scrapers.code.plain import PLAIN, windows
 from tests.code_facts import facts_of
 from tests.test_code_scrape import T1, code_events, run, statuses
 
@@ -55,13 +56,13 @@ end
 
 
 def test_languages_by_extension() -> None:
-    assert plain_language_of("Source/Core/Session.swift") == "swift"
-    assert plain_language_of("lib/ecto/repo.ex") == "elixir"
-    assert plain_language_of("test/test_helper.exs") == "elixir"
-    assert plain_language_of("R/plot.R") == "r"
-    assert plain_language_of("src/app.vue") == "vue"
-    assert plain_language_of("src/main.py") is None  # a grammar reads it
-    assert plain_language_of("Makefile") is None and plain_language_of(".swift") is None
+    assert language_of("Source/Core/Session.swift", PLAIN) == "swift"
+    assert language_of("lib/ecto/repo.ex", PLAIN) == "elixir"
+    assert language_of("test/test_helper.exs", PLAIN) == "elixir"
+    assert language_of("R/plot.R", PLAIN) == "r"
+    assert language_of("src/app.vue", PLAIN) == "vue"
+    assert language_of("src/main.py", PLAIN) is None  # a grammar reads it
+    assert language_of("Makefile", PLAIN) is None and language_of(".swift", PLAIN) is None
 
 
 def test_a_file_is_cut_at_blank_lines_within_the_bounds() -> None:

@@ -69,6 +69,10 @@ class ScrapeOptions(Params):
     workers: int = param(2, "processes that read git history, parse code and parse notes",
                          minimum=1, maximum=256, in_recipe=False)
 
+    def session_folders(self) -> tuple[str, ...]:
+        """The session paths as folders (no leading or trailing "/", none empty)."""
+        return tuple(p.strip("/") for p in self.session_paths if p.strip("/"))
+
     def fingerprint(self) -> str:
         values = asdict(self)
         values.pop("workers")

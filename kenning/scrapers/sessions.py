@@ -217,7 +217,7 @@ class _Blobs:
 def _plan(ctx: ScrapeContext) -> dict[str, _Source]:
     history = ctx.history()
     tags = hashlib.sha256(canonical_json(sorted(history.tags.items())).encode()).hexdigest()
-    paths = [p.strip("/") for p in ctx.options.session_paths if p.strip("/")]
+    paths = list(ctx.options.session_folders())
     entries = [e for e in (ctx.repo.ls_tree(ctx.target, paths) if paths else [])
                if e.kind == "blob" and e.mode != _SYMLINK and e.path.lower().endswith(_EXTENSIONS)]
     committed = {e.path: e.object_id for e in entries}

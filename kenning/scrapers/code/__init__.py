@@ -27,7 +27,7 @@ from kenning.scrapers.code.cache import ParseCache, compress
 from kenning.scrapers.code.extract import decode_facts
 from kenning.scrapers.code.filters import content_skip, excluded, minified_name
 from kenning.scrapers.code.languages import extension_map, language_of
-from kenning.scrapers.code.plain import DOC_LANGUAGES, DOC_MAX_BYTES, plain_language_of
+from kenning.scrapers.code.plain import DOC_LANGUAGES, DOC_MAX_BYTES, PLAIN
 from kenning.scrapers.code.pool import Job, parse_all
 
 _SYMLINK = "120000"
@@ -136,12 +136,12 @@ class CodeScraper:
         plans = {}
         entries = ctx.repo.ls_tree(ctx.target)
         attributes = _attributes(ctx, entries)
-        sessions = tuple(p.strip("/") for p in options.session_paths if p.strip("/"))
+        sessions = options.session_folders()
         for entry in entries:
             if entry.kind == "commit":
                 plans[entry.path] = _Plan(entry, None, "submodule")
                 continue
-            language = language_of(entry.path, extensions) or plain_language_of(entry.path)
+            language = language_of(entry.path, extensions) or language_of(entry.path, PLAIN)
             if language is None or entry.kind != "blob":
                 continue
             doc = language in DOC_LANGUAGES

@@ -38,17 +38,8 @@ DOCS = {".md": "markdown", ".markdown": "markdown", ".rst": "restructuredtext",
 DOC_LANGUAGES = frozenset(DOCS.values())
 DOC_MAX_BYTES = 256 * 1024  # a larger documentation file is skipped ("size")
 
-_PLAIN_NAMES = frozenset(SOURCE.values()) | DOC_LANGUAGES
-
-
-def plain_language_of(path: str) -> str | None:
-    """The language of a file read as plain text, from its extension; None: not one."""
-    base = path.rsplit("/", 1)[-1]
-    dot = base.rfind(".")
-    if dot <= 0:
-        return None
-    extension = base[dot:].lower()
-    return SOURCE.get(extension) or DOCS.get(extension)
+PLAIN = {**SOURCE, **DOCS}  # extension -> language of every file read as plain text
+_PLAIN_NAMES = frozenset(PLAIN.values())
 
 
 def is_plain(language: str) -> bool:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import apsw
 
+from kenning.embed.models import DEFAULT_MODEL
 from kenning.materialize.base import StoredEvent
 from kenning.materialize.fts import CODE_DOCUMENTS, SESSION_ITEMS, document
 from kenning.params import Params, param
@@ -69,7 +70,7 @@ def _known_model(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class EmbeddingsParams(Params):
-    model: str = param("minilm", "minilm (all-MiniLM-L6-v2, 256 tokens, every document), "
+    model: str = param(DEFAULT_MODEL, "minilm (all-MiniLM-L6-v2, 256 tokens, every document), "
                        "static-rerank (static vectors for every document, ~10x faster first "
                        "scrape; at query time MiniLM re-scores the best candidates, each "
                        "text once per machine: first questions are slow), minilm-128, "

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from kenning.embed.blas import one_blas_thread
 from kenning.embed.model import DIMENSIONS, MAX_TOKENS, model_path
 
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
@@ -90,9 +91,10 @@ class NumpyEncoder:
     def encode(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start:start + batch_size]
-            out[chunk] = self._encode_batch([texts[i] for i in chunk])
+        with one_blas_thread():
+            for start in range(0, len(order), batch_size):
+                chunk = order[start:start + batch_size]
+                out[chunk] = self._encode_batch([texts[i] for i in chunk])
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:

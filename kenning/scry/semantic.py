@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import apsw
 import numpy as np
 
+from kenning.embed.blas import one_blas_thread
 from kenning.embed.model import DIMENSIONS
 from kenning.scry.filters import KINDS, Filters, where
 
@@ -107,7 +108,8 @@ class SemanticIndex:
             return out
         query = query.astype(np.float32)
         paired = query.shape[0] == 2 * DIMENSIONS  # a re-ranked model: first pass, re-ranker
-        scores = vectors @ (query[:DIMENSIONS] if paired else query)
+        with one_blas_thread():
+            scores = vectors @ (query[:DIMENSIONS] if paired else query)
         for name, (wanted, limit) in windows.items():
             codes = [KINDS.index(w) for w in wanted if w in KINDS]
             rows = np.flatnonzero(np.isin(kinds, codes)) if wanted else None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +114,7 @@ class Searcher:
         self.conn = conn
         self.rrf_k = rrf_k
         self._semantic: SemanticIndex | None = None
+        self._thread: ThreadPoolExecutor | None = None
         _require_documents(conn)
 
     def search(self, query: str, *, mode: str = "hybrid", filters: Filters | None = None,
@@ -176,18 +178,40 @@ class Searcher:
         """side (code, history) -> arm -> (doc_id, score) best first."""
         kinds = {"code": CODE, "history": HISTORY}
         out: dict[str, dict[str, list[tuple[int, float]]]] = {side: {} for side in sides}
+        vectors = None
+        if mode in ("semantic", "hybrid"):
+            from kenning.embed.encode import query_encoder  # numpy + tokenizers, never torch
+            from kenning.scry import semantic
+
+            index = self.semantic_index()
+            selection = index.select(filters)
+            windows = {side: (kinds[side], window) for side in sides}
+
+            def semantic_arm() -> tuple[Any, dict[str, list[tuple[int, float]]]]:
+                query = query_encoder(selection.matrix.model_id).encode([text])[0]
+                return query, semantic.score(selection, query, windows)
+
+            # numpy and onnxruntime let go of the GIL while they compute, and so does
+            # SQLite: the query is encoded and scored while the lexical arm runs
+            vectors = self._beside().submit(semantic_arm)
         if mode in ("lexical", "hybrid"):
             match = lexical.fts_query(text, self.conn)
             found = {} if match is None else lexical.ranked_sides(
                 self.conn, match, filters, {side: kinds[side] for side in sides}, window)
             for side in sides:
                 out[side]["lexical"] = found.get(side, [])
-        if mode in ("semantic", "hybrid"):
-            found = self.semantic_index().search_kinds(
-                self.encode(text), filters, {side: (kinds[side], window) for side in sides})
+        if vectors is not None:
+            query, found = vectors.result()
+            found = index.rerank(selection, query, found, windows)
             for side in sides:
                 out[side]["semantic"] = found[side]
         return out
+
+    def _beside(self) -> ThreadPoolExecutor:
+        """The thread that runs the semantic arm beside the lexical one."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="kenning-semantic")
+        return self._thread
 
     def _alpha(self, text: str) -> float:
         return rank.alpha_for(intent.is_symbol_query(text))

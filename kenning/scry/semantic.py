@@ -70,8 +70,18 @@ def _version(conn: apsw.Connection) -> tuple[int, int]:
     return id(conn), int(row[0]) if row else 0
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The rows of a matrix that a query may return: all, or those its filters allow."""
+    matrix: VectorMatrix
+    keep: np.ndarray | None  # bool per row; None: every row
+
+
 class SemanticIndex:
-    """The per-process matrix of one connection, reloaded when the database changed."""
+    """The per-process matrix of one connection, reloaded when the database changed.
+
+    A search reads the database twice (`select`, then `rerank` for a re-ranked model)
+    around `score`, which touches numpy only and so may run on another thread."""
 
     def __init__(self, conn: apsw.Connection) -> None:
         self.conn = conn
@@ -93,33 +103,57 @@ class SemanticIndex:
         """One ranked list per window name: (doc_id, cosine) best first among the
         documents of the window's kinds (all kinds for ()) that the filters allow, at
         most the window's size. One product of the query with the matrix serves all."""
-        m = self.matrix()
-        vectors, doc_ids, kinds = m.vectors, m.doc_ids, m.kinds
-        if not filters.is_empty():
-            condition, params = where(self.conn, filters)
-            allowed = np.fromiter(
-                (r[0] for r in self.conn.execute(
-                    f"SELECT d.doc_id FROM documents d WHERE {condition}", params)),
-                dtype=np.int64)
-            keep = np.isin(doc_ids, allowed)
-            vectors, doc_ids, kinds = vectors[keep], doc_ids[keep], kinds[keep]
-        out: dict[str, list[tuple[int, float]]] = {name: [] for name in windows}
-        if len(doc_ids) == 0:
-            return out
-        query = query.astype(np.float32)
-        paired = query.shape[0] == 2 * DIMENSIONS  # a re-ranked model: first pass, re-ranker
-        with one_blas_thread():
-            scores = vectors @ (query[:DIMENSIONS] if paired else query)
-        for name, (wanted, limit) in windows.items():
-            codes = [KINDS.index(w) for w in wanted if w in KINDS]
-            rows = np.flatnonzero(np.isin(kinds, codes)) if wanted else None
-            out[name] = _top(scores, doc_ids, rows, max(limit, RERANK_TOP) if paired else limit)
-        if paired:
-            from kenning.embed.rerank import rerank
+        selection = self.select(filters)
+        return self.rerank(selection, query, score(selection, query, windows), windows)
 
-            out = rerank(self.conn, m.model_id, query[DIMENSIONS:], out,
-                         {name: limit for name, (_, limit) in windows.items()})
+    def select(self, filters: Filters) -> Selection:
+        m = self.matrix()
+        if filters.is_empty():
+            return Selection(m, None)
+        condition, params = where(self.conn, filters)
+        allowed = np.fromiter(
+            (r[0] for r in self.conn.execute(
+                f"SELECT d.doc_id FROM documents d WHERE {condition}", params)),
+            dtype=np.int64)
+        return Selection(m, np.isin(m.doc_ids, allowed))
+
+    def rerank(self, selection: Selection, query: np.ndarray,
+               found: dict[str, list[tuple[int, float]]],
+               windows: dict[str, tuple[tuple[str, ...], int]]
+               ) -> dict[str, list[tuple[int, float]]]:
+        """A re-ranked model's windows re-scored (`score` kept RERANK_TOP of each); any
+        other model's as they are."""
+        if query.shape[0] != 2 * DIMENSIONS:
+            return found
+        from kenning.embed.rerank import rerank
+
+        return rerank(self.conn, selection.matrix.model_id, query[DIMENSIONS:].astype(np.float32),
+                      found, {name: limit for name, (_, limit) in windows.items()})
+
+
+def score(selection: Selection, query: np.ndarray,
+          windows: dict[str, tuple[tuple[str, ...], int]]
+          ) -> dict[str, list[tuple[int, float]]]:
+    """Each window's best rows by cosine (RERANK_TOP of them for a re-ranked model, whose
+    query is its first pass's vector and its re-ranker's end to end). numpy only: no
+    database, so it may run beside a query on the connection."""
+    m = selection.matrix
+    vectors, doc_ids, kinds = m.vectors, m.doc_ids, m.kinds
+    if selection.keep is not None:
+        keep = selection.keep
+        vectors, doc_ids, kinds = vectors[keep], doc_ids[keep], kinds[keep]
+    out: dict[str, list[tuple[int, float]]] = {name: [] for name in windows}
+    if len(doc_ids) == 0:
         return out
+    query = query.astype(np.float32)
+    paired = query.shape[0] == 2 * DIMENSIONS
+    with one_blas_thread():
+        scores = vectors @ (query[:DIMENSIONS] if paired else query)
+    for name, (wanted, limit) in windows.items():
+        codes = [KINDS.index(w) for w in wanted if w in KINDS]
+        rows = np.flatnonzero(np.isin(kinds, codes)) if wanted else None
+        out[name] = _top(scores, doc_ids, rows, max(limit, RERANK_TOP) if paired else limit)
+    return out
 
 
 # First-pass candidates per window that the re-ranker scores. Measured (semble's 11

@@ -38,31 +38,29 @@ class VectorMatrix:
 
 
 def load_matrix(conn: apsw.Connection) -> VectorMatrix:
-    # the version first: a write landing during the scan makes the next call reload
-    version = _version(conn)
-    count = conn.execute("SELECT count(*) FROM embeddings e JOIN documents d "
-                         "USING (event_id)").fetchone()
-    n = int(count[0]) if count else 0
-    # each blob copied straight into its row: no list of rows, no joined copy of them all
-    doc_ids = np.empty(n, dtype=np.int64)
-    vectors = np.empty((n, DIMENSIONS), dtype="<f4")
-    kinds = np.empty(n, dtype=np.int8)
-    flat, width = memoryview(vectors).cast("B"), DIMENSIONS * 4
-    codes = {kind: code for code, kind in enumerate(KINDS)}
-    rows = 0
-    for doc_id, vector, kind in conn.execute(
-            "SELECT d.doc_id, e.vector, d.kind FROM embeddings e JOIN documents d "
-            "USING (event_id) ORDER BY e.event_id"):
-        if rows == n:
-            return load_matrix(conn)  # rows were added between the count and the scan
-        flat[rows * width:(rows + 1) * width] = vector
-        doc_ids[rows], kinds[rows] = doc_id, codes.get(kind, -1)
-        rows += 1
-    if rows != n:
-        return load_matrix(conn)  # rows were removed between the count and the scan
+    with conn:  # one read transaction: the count, the rows and the version agree
+        version = _version(conn)
+        count = conn.execute("SELECT count(*) FROM embeddings").fetchone()
+        n = int(count[0]) if count else 0
+        # each blob copied straight into its row: no list of rows, no joined copy of them all
+        doc_ids = np.empty(n, dtype=np.int64)
+        vectors = np.empty((n, DIMENSIONS), dtype="<f4")
+        kinds = np.empty(n, dtype=np.int8)
+        flat, width = memoryview(vectors).cast("B"), DIMENSIONS * 4
+        codes = {kind: code for code, kind in enumerate(KINDS)}
+        rows = 0
+        for doc_id, vector, kind in conn.execute(
+                "SELECT d.doc_id, e.vector, d.kind FROM embeddings e JOIN documents d "
+                "USING (event_id) ORDER BY e.event_id"):
+            flat[rows * width:(rows + 1) * width] = vector
+            doc_ids[rows], kinds[rows] = doc_id, codes.get(kind, -1)
+            rows += 1
+        model = conn.execute("SELECT model FROM embeddings LIMIT 1").fetchone()
+    # (a vector whose document is gone leaves its row unused)
+    vectors = vectors[:rows]
     vectors.flags.writeable = False  # shared by every query, as the frombuffer view was
-    model = conn.execute("SELECT model FROM embeddings LIMIT 1").fetchone()
-    return VectorMatrix(doc_ids, vectors, version, kinds, str(model[0]) if model else "")
+    return VectorMatrix(doc_ids[:rows], vectors, version, kinds[:rows],
+                        str(model[0]) if model else "")
 
 
 def _version(conn: apsw.Connection) -> tuple[int, int]:

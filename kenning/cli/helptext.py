@@ -8,9 +8,12 @@ each option's help text, where they read as a sentence.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import click
 from typer.core import TyperCommand
+
+if TYPE_CHECKING:  # typer carries its own click; the real one is not a dependency
+    from typer import _click as click
 
 _TYPE = re.compile(r" <[^<>]+>$")  # typer's " <list[str]>" after an argument's name
 _RANGE = re.compile(r"(; )?(\d+(\.\d+)?<=)?x(>=|<=)\d+(\.\d+)?")

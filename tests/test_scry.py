@@ -223,3 +223,27 @@ def test_snippet_centres_on_a_query_word() -> None:
     words = set(body.split())
     assert all(word in words for word in text.strip("…").split())  # never cut mid-word
     assert snippet("short body", ["x"]) == "short body"
+
+
+def test_a_long_lived_searcher_answers_as_a_one_shot_one(tmp_path: Path) -> None:
+    """A server's searcher encodes queries with onnxruntime, the CLI's with numpy: the
+    same answers, from vectors that agree to float rounding."""
+    from kenning.embed.encode import query_encoder
+    from kenning.embed.model import MODEL_ID
+    from kenning.embed.numpy_encoder import NumpyEncoder
+    from kenning.embed.onnx_encoder import OnnxEncoder
+
+    questions = ["why did we consolidate storage", "retry a request that failed",
+                 "draft page rendering", "SqliteStore"]
+    assert isinstance(query_encoder(MODEL_ID, long_lived=True), OnnxEncoder)
+    assert isinstance(query_encoder(MODEL_ID), NumpyEncoder)
+    fast = query_encoder(MODEL_ID, long_lived=True).encode(questions)
+    light = query_encoder(MODEL_ID).encode(questions)
+    assert abs(fast - light).max() < 1e-5
+    path = scry_corpus.build(tmp_path / "k.db")
+    one_shot, long_lived = (Searcher(apsw.Connection(str(path)), long_lived=flag)
+                            for flag in (False, True))
+    for question in questions:
+        for mode in ("semantic", "hybrid"):
+            assert (sources(long_lived.search(question, mode=mode))
+                    == sources(one_shot.search(question, mode=mode))), (question, mode)

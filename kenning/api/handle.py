@@ -338,10 +338,13 @@ class Kenning:
 
     def warm_up(self) -> None:
         """Load what a semantic query needs (the vectors, the query encoder) now instead
-        of at the first query; nothing to load when the database has no vectors."""
+        of at the first query; nothing to load when the database has no vectors. For a
+        process that keeps answering (a server): its query encoder starts slower and
+        answers faster."""
         from kenning.scry.search import _has_embeddings
 
         searcher = self.searcher()
+        searcher.long_lived = True
         if _has_embeddings(self._read()):
             searcher.semantic_index().matrix()
             searcher.encode("warm up")
@@ -479,7 +482,9 @@ class Kenning:
         if unknown:
             raise KenningError(f"unknown --mode {unknown[0]!r}; choose {', '.join(MODES)}")
         queries = load_queryset(queryset)
-        return queries, evaluate(self.searcher(), queries, chosen)
+        searcher = self.searcher()
+        searcher.long_lived = True  # a question set: many questions
+        return queries, evaluate(searcher, queries, chosen)
 
     def query(self, name: str, **options: Any) -> list[dict[str, Any]]:
         """One of the cross-cutting questions: decisions-context, collaboration,

@@ -25,17 +25,18 @@ class Encoder(Protocol):
         ...
 
 
-_query_encoders: dict[str, Encoder] = {}
+_query_encoders: dict[tuple[str, bool], Encoder] = {}
 
 
-def query_encoder(model_id: str = MODEL_ID) -> Encoder:
-    """The light encoder for query text of the model that made `model_id` vectors, built
-    once per process."""
-    if model_id not in _query_encoders:
+def query_encoder(model_id: str = MODEL_ID, long_lived: bool = False) -> Encoder:
+    """The encoder for query text of the model that made `model_id` vectors, built once
+    per process (`long_lived`: for a process that keeps answering)."""
+    key = (model_id, long_lived)
+    if key not in _query_encoders:
         from kenning.embed.models import model_for_vectors
 
-        _query_encoders[model_id] = model_for_vectors(model_id).query_encoder()
-    return _query_encoders[model_id]
+        _query_encoders[key] = model_for_vectors(model_id).query_encoder(long_lived)
+    return _query_encoders[key]
 
 
 @dataclass

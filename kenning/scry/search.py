@@ -110,9 +110,11 @@ class Answer:
 
 
 class Searcher:
-    def __init__(self, conn: apsw.Connection, rrf_k: float = DEFAULT_RRF_K) -> None:
+    def __init__(self, conn: apsw.Connection, rrf_k: float = DEFAULT_RRF_K,
+                 long_lived: bool = False) -> None:
         self.conn = conn
         self.rrf_k = rrf_k
+        self.long_lived = long_lived  # many questions: the query encoder that starts slower
         self._semantic: SemanticIndex | None = None
         self._thread: ThreadPoolExecutor | None = None
         _require_documents(conn)
@@ -188,7 +190,8 @@ class Searcher:
             windows = {side: (kinds[side], window) for side in sides}
 
             def semantic_arm() -> tuple[Any, dict[str, list[tuple[int, float]]]]:
-                query = query_encoder(selection.matrix.model_id).encode([text])[0]
+                encoder = query_encoder(selection.matrix.model_id, self.long_lived)
+                query = encoder.encode([text])[0]
                 return query, semantic.score(selection, query, windows)
 
             # numpy and onnxruntime let go of the GIL while they compute, and so does
@@ -342,7 +345,7 @@ class Searcher:
         from kenning.embed.encode import query_encoder  # numpy + tokenizers, never torch
 
         row = self.conn.execute("SELECT model FROM embeddings LIMIT 1").fetchone()
-        return query_encoder(str(row[0])).encode([text])[0]
+        return query_encoder(str(row[0]), self.long_lived).encode([text])[0]
 
 
 def _marks(values: list[Any]) -> str:

@@ -88,9 +88,11 @@ async def warm(repo: Path, db: Path, repeat: int) -> dict[str, list[float]]:
     from kenning.eventlog import database
     from kenning.scry.search import Searcher
 
-    searcher = Searcher(database.connect(db, write=False))
+    # all three as a process that keeps answering: the query encoder that starts slower
+    searcher = Searcher(database.connect(db, write=False), long_lived=True)
     times: dict[str, list[float]] = {"baseline": [], "handle": [], "mcp": []}
     with kenning.open(repo, db) as k:
+        k.warm_up()
         async with stdio_client(server(repo, db)) as (read, write), \
                 ClientSession(read, write) as session:
             await session.initialize()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from kenning.embed.cache import VectorCache, default_cache_path, text_hash
-from kenning.embed.encode import EmbedStats, embed_texts
+from kenning.embed.encode import WINDOW_CHARS, EmbedStats, embed_texts
 from kenning.embed.model import DIMENSIONS, MODEL_ID, model_path
 from kenning.embed.models import DEFAULT_MODEL
 from kenning.embed.numpy_encoder import NumpyEncoder, read_safetensors
@@ -170,8 +170,22 @@ def test_progress_starts_once_with_the_texts_left_to_embed(tmp_path: Path) -> No
     texts = ["known", *(f"text {i}" for i in range(25)), "text 3"]
     embed_texts(texts, cache=cache, encoder_factory=CountingEncoder, progress=progress,
                 chunk_size=10)
-    assert progress.calls == [("start", ("embeddings", 25)), ("advance", 10),
-                              ("advance", 10), ("advance", 5), ("finish", None)]
+    assert progress.calls[0] == ("start", ("embeddings", 25))
+    assert sorted(n for call, n in progress.calls if call == "advance") == [5, 10, 10]
+    assert progress.calls[-1] == ("finish", None) and len(progress.calls) == 5
+
+
+def test_work_done_keeps_pace_with_texts_done(tmp_path: Path) -> None:
+    """The progress display's rate and time left come from texts done: the chunks must
+    not run cheapest first (commit subjects) and leave the long code texts for the end."""
+    texts = [f"{i} " + "word " * ((i % 97) ** 2 // 40) for i in range(400)]
+    encoder = CountingEncoder()
+    embed_texts(texts, cache=VectorCache(tmp_path / "c.sqlite"),
+                encoder_factory=lambda: encoder, chunk_size=20)
+    lengths = [min(len(t), WINDOW_CHARS) for t in encoder.seen]
+    for done in range(40, 400, 20):  # after each chunk but the first
+        work_share = sum(lengths[:done]) / sum(lengths)
+        assert abs(work_share - done / 400) < 0.1, (done, work_share)
 
 
 def test_embed_texts_sorts_by_length_and_commits_each_chunk(tmp_path: Path) -> None:
@@ -188,7 +202,9 @@ def test_embed_texts_sorts_by_length_and_commits_each_chunk(tmp_path: Path) -> N
     with pytest.raises(KeyboardInterrupt):
         embed_texts(texts, cache=VectorCache(path), encoder_factory=lambda: encoder,
                     chunk_size=10)
-    assert [len(t) for t in encoder.seen] == sorted(len(t) for t in encoder.seen)
+    for start in range(0, len(encoder.seen), 10):  # each chunk is a run of the sorted texts
+        chunk = [len(t) for t in encoder.seen[start:start + 10]]
+        assert chunk == sorted(chunk)
     assert VectorCache(path).count(MODEL_ID) == 20  # two finished chunks survive Ctrl-C
     resumed = CountingEncoder()
     _, _, stats = embed_texts(texts, cache=VectorCache(path), encoder_factory=lambda: resumed)

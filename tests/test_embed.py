@@ -69,10 +69,25 @@ def reference() -> np.ndarray:
 
 def test_onnx_encoder_gives_sentence_transformers_vectors(reference: np.ndarray) -> None:
     assert len(OnnxEncoder(batch_size=4).tokenizer.encode(TEXTS[4]).ids) == 256  # truncated
-    ours = OnnxEncoder(batch_size=4).encode(TEXTS)  # several length-sorted batches
+    ours = OnnxEncoder(batch_size=4).encode(TEXTS)  # batches of equal token counts
     assert ours.shape == (len(TEXTS), DIMENSIONS) and ours.dtype == np.float32
     assert cosines(ours, reference).min() >= 0.9999, cosines(ours, reference)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_onnx_encoder_gives_a_text_the_same_bytes_alone_or_in_any_batch() -> None:
+    # the re-ranker caches vectors computed at query time beside those of a bulk run:
+    # their bytes must not depend on the texts they were encoded with
+    texts = [*TEXTS, *(f"fix issue {i} in the parser" for i in range(9)), "", "a b"]
+    encoder = OnnxEncoder(batch_size=4)
+    lengths = [len(encoder.tokenizer.encode(t).ids) for t in texts]
+    assert max(lengths.count(n) for n in lengths) > 4  # a token count spans batches
+    together = encoder.encode(texts)
+    alone = np.stack([encoder.encode([t])[0] for t in texts])
+    assert np.array_equal(together, alone)
+    assert np.array_equal(OnnxEncoder(batch_size=64, workers=1).encode(texts[::-1]),
+                          together[::-1])
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
 
 
 def test_numpy_encoder_gives_sentence_transformers_vectors(reference: np.ndarray) -> None:

@@ -5,8 +5,9 @@ named by the graph version and the SHA-256 of the weights, and written
 atomically (a temporary file, then a rename), so concurrent first runs are
 safe and a new model package or graph version simply builds a new file.
 Texts are tokenized as sentence-transformers does (truncation at the token
-window, no fixed padding), sorted by token count and run in batches padded
-only to their longest member.
+window, no fixed padding) and run in batches of texts with the same token
+count: the graph has no attention mask, there is no padding to compute, and a
+text's vector is the same bytes whichever texts share its batch.
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ class OnnxEncoder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only
+        # the graph is written fused already; onnxruntime's rewrites would only fold the
+        # pooling's Transpose into its ReduceMean, which then sums a batch of one text in
+        # another order than a batch of several (vectors differing in the last bits)
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
         self.session = onnxruntime.InferenceSession(
             str(onnx_model_file(weights_dir, cache_dir)), options,
             providers=["CPUExecutionProvider"])
@@ -127,19 +132,17 @@ class OnnxEncoder:
                    output: str = "sentence_embedding") -> np.ndarray:
         """One `output` row per token sequence, in their order."""
         out = np.zeros((len(ids), DIMENSIONS), dtype=np.float32)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        batches = [order[start:start + self.batch_size]
-                   for start in range(0, len(order), self.batch_size)]
+        by_length: dict[int, list[int]] = {}
+        for i, sequence in enumerate(ids):
+            by_length.setdefault(len(sequence), []).append(i)
+        # the longest first: the last batches to finish on each core are short ones
+        batches = [rows[start:start + self.batch_size]
+                   for _, rows in sorted(by_length.items(), reverse=True)
+                   for start in range(0, len(rows), self.batch_size)]
 
         def run(rows: list[int]) -> None:
-            width = max(len(ids[i]) for i in rows)
-            batch = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                batch[r, :len(ids[i])] = ids[i]
-                mask[r, :len(ids[i])] = 1
-            out[rows] = self.session.run([output], {"input_ids": batch,
-                                                    "attention_mask": mask})[0]
+            batch = np.array([ids[i] for i in rows], dtype=np.int32)
+            out[rows] = self.session.run([output], {"input_ids": batch})[0]
 
         if self.workers == 1 or len(batches) == 1:
             for rows in batches:

@@ -1,19 +1,26 @@
 """All-MiniLM-L6-v2 as an ONNX graph, built from the packaged safetensors weights.
 
 No torch and no export: the graph is written node by node with the `onnx`
-package's helper API and holds the same computation as `numpy_encoder.py`
-(BERT embeddings, six encoder layers with exact erf GELU, mean pooling over
-the attention mask, L2 normalisation), so onnxruntime returns finished
-sentence vectors. The token type is always 0 for one sentence, so its
-embedding row is folded into the position embeddings. Node names, tensor
-names and initializer order are fixed and the protobuf is serialised
-deterministically: the same weights always give the same bytes (a test holds
-two builds equal).
+package's helper API from onnxruntime's fused transformer operators (domain
+com.microsoft, in every CPU build of onnxruntime): `EmbedLayerNormalization`
+(word + position embeddings and their layer norm), per encoder layer one
+`Attention` (the packed query/key/value projection, softmax attention and the
+heads' merge in one kernel), `SkipLayerNormalization` (bias, residual add and
+layer norm) and `BiasGelu` (bias and the exact erf GELU, as BERT's), then mean
+pooling and L2 normalisation, so onnxruntime returns finished sentence vectors.
+It computes what `numpy_encoder.py` does in 7 kernels a layer instead of 31.
+
+The graph has no attention mask: the encoder runs only batches whose texts
+have the same token count, so there is no padding to hide, a text's vector
+does not depend on the texts beside it, and the mean over the tokens is a
+plain mean. The token type is always 0 for one sentence, so its embedding row
+is folded into the position embeddings. Node names, tensor names and
+initializer order are fixed and the protobuf is serialised deterministically:
+the same weights always give the same bytes (a test holds two builds equal).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,10 +29,12 @@ import numpy as np
 from kenning.embed.model import DIMENSIONS
 
 # Bump when the graph below changes: it names the built file in the user cache.
-GRAPH_VERSION = 1
+GRAPH_VERSION = 2
 HEADS = 12
 LAYERS = 6
 OPSET = 18
+MS_DOMAIN = "com.microsoft"
+EPSILON = 1e-12  # BERT's layer norm
 IR_VERSION = 8
 
 
@@ -57,91 +66,68 @@ class _Graph:
 
 
 def build_model_bytes(weights: Mapping[str, np.ndarray]) -> bytes:
-    """The serialised ONNX model: inputs input_ids, attention_mask (int64, batch x length);
-    outputs sentence_embedding (float32, batch x 384, unit length) and token_mean (the
-    mean of the output states before normalisation)."""
+    """The serialised ONNX model: input input_ids (int32, batch x length, every row a
+    whole text: no padding); outputs sentence_embedding (float32, batch x 384, unit
+    length) and token_mean (the mean of the output states before normalisation)."""
     from onnx import TensorProto
 
     w = {name: np.asarray(t, dtype=np.float32) for name, t in weights.items()
          if name != "embeddings.position_ids"}
     g = _Graph()
-    f32 = np.float32
-    head_dim = DIMENSIONS // HEADS
-    g.const("word_embeddings", w["embeddings.word_embeddings.weight"])
-    g.const("position_embeddings", w["embeddings.position_embeddings.weight"]
-            + w["embeddings.token_type_embeddings.weight"][0])
-    g.const("zero", np.array([0], np.int64))
-    g.const("one", np.array([1], np.int64))
-    g.const("two", np.array([2], np.int64))
+    ms = {"domain": MS_DOMAIN}
     g.const("last", np.array([-1], np.int64))
-    g.const("heads_shape", np.array([0, 0, HEADS, head_dim], np.int64))
-    g.const("hidden_shape", np.array([0, 0, DIMENSIONS], np.int64))
-    g.const("scale", np.array(1.0 / math.sqrt(head_dim), f32))
-    g.const("half", np.array(0.5, f32))
-    g.const("unit", np.array(1.0, f32))
-    g.const("sqrt2", np.array(math.sqrt(2.0), f32))
-    g.const("lowest", np.array(np.finfo(f32).min, f32))
-    g.const("tiny_count", np.array(1e-9, f32))
-    g.const("tiny_norm", np.array(1e-12, f32))
+    g.const("tiny_norm", np.array(1e-12, np.float32))
 
-    def layer_norm(x: str, prefix: str) -> str:
-        gamma = g.const(prefix + ".weight", w[prefix + ".weight"])
-        beta = g.const(prefix + ".bias", w[prefix + ".bias"])
-        return g.one("LayerNormalization", x, gamma, beta, axis=-1, epsilon=1e-12)
+    def param(name: str, value: np.ndarray | None = None) -> str:
+        return g.const(name, w[name] if value is None else value)
 
-    def dense(x: str, prefix: str, weight: np.ndarray | None = None,
-              bias: np.ndarray | None = None) -> str:
-        matrix = g.const(prefix + ".weight", w[prefix + ".weight"].T if weight is None else weight)
-        offset = g.const(prefix + ".bias", w[prefix + ".bias"] if bias is None else bias)
-        return g.one("Add", g.one("MatMul", x, matrix), offset)
+    x = g.op("EmbedLayerNormalization", "input_ids", "", param("embeddings.word_embeddings.weight"),
+             param("embeddings.position_embeddings.weight",
+                   w["embeddings.position_embeddings.weight"]
+                   + w["embeddings.token_type_embeddings.weight"][0]),
+             "", param("embeddings.LayerNorm.weight"), param("embeddings.LayerNorm.bias"),
+             outputs=2, epsilon=EPSILON, **ms)[0]  # (the second output, a mask index, unused)
 
-    length = g.one("Slice", g.one("Shape", "input_ids"), "one", "two")
-    x = g.one("Add", g.one("Gather", "word_embeddings", "input_ids"),
-              g.one("Slice", "position_embeddings", "zero", length))
-    x = layer_norm(x, "embeddings.LayerNorm")
-    mask = g.one("Cast", "attention_mask", to=TensorProto.FLOAT)
-    # padding gets the lowest float as attention bias, as transformers does
-    attention_bias = g.one("Unsqueeze", g.one("Mul", g.one("Sub", "unit", mask), "lowest"),
-                           g.const("head_axes", np.array([1, 2], np.int64)))
+    def dense_then_norm(h: str, residual: str, dense: str, norm: str) -> str:
+        """LayerNorm(residual + h @ dense.weight + dense.bias), one kernel after the MatMul."""
+        product = g.one("MatMul", h, param(dense + ".weight", w[dense + ".weight"].T))
+        return g.one("SkipLayerNormalization", product, residual, param(norm + ".weight"),
+                     param(norm + ".bias"), param(dense + ".bias"), epsilon=EPSILON, **ms)
+
     for n in range(LAYERS):
         p = f"encoder.layer.{n}."
-        # query, key and value as one (384, 1152) matrix: one MatMul instead of three
+        # query, key and value as one (384, 1152) matrix, their columns side by side
         qkv_weight = np.concatenate([w[p + f"attention.self.{k}.weight"].T
                                      for k in ("query", "key", "value")], axis=1)
         qkv_bias = np.concatenate([w[p + f"attention.self.{k}.bias"]
                                    for k in ("query", "key", "value")])
-        qkv = dense(x, p + "attention.self.qkv", qkv_weight, qkv_bias)
-        q, k, v = g.op("Split", qkv, outputs=3, axis=-1, num_outputs=3)
-        q = g.one("Transpose", g.one("Reshape", q, "heads_shape"), perm=[0, 2, 1, 3])
-        k = g.one("Transpose", g.one("Reshape", k, "heads_shape"), perm=[0, 2, 3, 1])
-        v = g.one("Transpose", g.one("Reshape", v, "heads_shape"), perm=[0, 2, 1, 3])
-        scores = g.one("Add", g.one("Mul", g.one("MatMul", q, k), "scale"), attention_bias)
-        context = g.one("MatMul", g.one("Softmax", scores, axis=-1), v)
-        context = g.one("Reshape", g.one("Transpose", context, perm=[0, 2, 1, 3]), "hidden_shape")
-        x = layer_norm(g.one("Add", x, dense(context, p + "attention.output.dense")),
-                       p + "attention.output.LayerNorm")
-        inner = dense(x, p + "intermediate.dense")
-        erf = g.one("Erf", g.one("Div", inner, "sqrt2"))
-        gelu = g.one("Mul", g.one("Mul", inner, "half"), g.one("Add", "unit", erf))
-        x = layer_norm(g.one("Add", x, dense(gelu, p + "output.dense")), p + "output.LayerNorm")
-    token_mask = g.one("Unsqueeze", mask, "last")
-    summed = g.one("ReduceSum", g.one("Mul", x, token_mask), "one", keepdims=0)
-    count = g.one("Clip", g.one("ReduceSum", token_mask, "one", keepdims=0), "tiny_count")
+        context = g.one("Attention", x, g.const(p + "attention.self.qkv.weight", qkv_weight),
+                        g.const(p + "attention.self.qkv.bias", qkv_bias), num_heads=HEADS, **ms)
+        x = dense_then_norm(context, x, p + "attention.output.dense",
+                            p + "attention.output.LayerNorm")
+        inner = g.one("MatMul", x, param(p + "intermediate.dense.weight",
+                                         w[p + "intermediate.dense.weight"].T))
+        gelu = g.one("BiasGelu", inner, param(p + "intermediate.dense.bias"), **ms)  # exact erf
+        x = dense_then_norm(gelu, x, p + "output.dense", p + "output.LayerNorm")
     pooled = "token_mean"  # also an output: the static model is distilled from it
-    g.nodes.append(g.helper.make_node("Div", [summed, count], [pooled], name="mean_pool"))
+    # the mean over the last axis of (batch, 384, length): onnxruntime sums the middle axis
+    # of (batch, length, 384) in another order when batch > 1, the last in one order always
+    states = g.one("Transpose", x, perm=[0, 2, 1])
+    g.nodes.append(g.helper.make_node("ReduceMean", [states, "last"], [pooled],
+                                      name="mean_pool", keepdims=0))
     norm = g.one("Clip", g.one("ReduceL2", pooled, "last", keepdims=1), "tiny_norm")
     g.nodes.append(g.helper.make_node("Div", [pooled, norm], ["sentence_embedding"],
                                       name="normalise"))
     h = g.helper
     graph = h.make_graph(
         g.nodes, "all-MiniLM-L6-v2",
-        [h.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "length"]),
-         h.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "length"])],
+        [h.make_tensor_value_info("input_ids", TensorProto.INT32, ["batch", "length"])],
         [h.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT,
                                   ["batch", DIMENSIONS]),
          h.make_tensor_value_info("token_mean", TensorProto.FLOAT, ["batch", DIMENSIONS])],
         g.initializers)
-    model = h.make_model(graph, opset_imports=[h.make_opsetid("", OPSET)],
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", OPSET),
+                                               h.make_opsetid(MS_DOMAIN, 1)],
                          producer_name="kenning", producer_version=str(GRAPH_VERSION))
     model.ir_version = IR_VERSION
     return bytes(model.SerializeToString(deterministic=True))

@@ -4,10 +4,11 @@ The static first pass stores cheap vectors for every document; at query time the
 re-ranker (MiniLM) orders the best candidates of each window. A candidate's MiniLM
 vector is looked up in the user-wide vector cache by (model, text hash), the key a
 bulk `minilm` run uses; a missing one is computed from the very text a bulk run
-embeds (the event's document body, `embedding_text`) and cached, so each text is
-paid once per machine. It is computed one text per model run, never padded beside
-others, so that its bytes depend on the text alone, not on which query asked first:
-the answers are the same with a cold cache or a warm one.
+embeds (the event's document body, `embedding_text`) by the bulk encoder and cached,
+so each text is paid once per machine. The bulk encoder never pads a text beside
+others (a batch holds texts of one token count), so a vector's bytes depend on the
+text alone, not on which query asked first: the answers are the same with a cold
+cache or a warm one.
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ import numpy as np
 from kenning.embed.model import DIMENSIONS
 
 if TYPE_CHECKING:
-    from kenning.embed.encode import Encoder
     from kenning.embed.models import EmbeddingModel
 
 # The first pass's cosine kept in the score: the two models disagree in useful ways
 # (measured: 0.5 beats 0 on semble's benchmark and on flask's held-out questions).
 FIRST_PASS_WEIGHT = 0.5
-_unpadded: dict[str, Encoder] = {}
 
 
 def rerank(conn: apsw.Connection, model_id: str, query: np.ndarray,
@@ -81,7 +80,7 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
                     texts[text_hash(text)] = text
         if texts:  # (events gone from the log have no text: those candidates score 0)
             ordered = sorted(texts.items())
-            vectors = _unpadded_encoder(model).encode([t for _, t in ordered])
+            vectors = model.bulk_encoder().encode([t for _, t in ordered])
             computed = [(h, vectors[i]) for i, (h, _) in enumerate(ordered)]
             with contextlib.suppress(apsw.Error):  # a read-only or full cache: same answer
                 cache.put_many(model.vectors_id, computed)
@@ -92,11 +91,3 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
     zero = np.zeros(DIMENSIONS, dtype=np.float32)
     return {doc_id: known.get(h, zero) for doc_id, (_, h) in rows.items()}
 
-
-def _unpadded_encoder(model: EmbeddingModel) -> Encoder:
-    """The model's bulk encoder run on one text at a time (no padding beside others)."""
-    if model.vectors_id not in _unpadded:
-        from kenning.embed.onnx_encoder import OnnxEncoder
-
-        _unpadded[model.vectors_id] = OnnxEncoder(max_tokens=model.max_tokens, batch_size=1)
-    return _unpadded[model.vectors_id]

@@ -48,3 +48,29 @@ def test_each_build_scrapes_into_its_own_database_never_the_default_one() -> Non
     assert a.db != b.db
     assert a.db == Kenning("baseline", Path("c/bin/kenning"), "0123456789abcdef").db
     assert a.db.name != "kenning.db" and a.db.parent == Path(".kenning")
+
+
+def test_a_repository_with_unanswered_questions_gets_no_figure(tmp_path: Path) -> None:
+    # a run that saved answers for 1 of 2 questions must not print that one's score as
+    # the repository's figure (nor let it into the mean)
+    import io
+    import json
+
+    from bench.semble import report
+    from bench.semble.data import Repo, Task
+    from bench.semble.scoring import Target
+
+    repo = Repo("demo", "python", "https://example.invalid/demo", "0" * 40, None)
+    tasks = [Task("demo", "python", question, (Target("a.py"),), "semantic")
+             for question in ("where is a", "where is b")]
+    hit = {"kind": "code", "paths": ["a.py"], "start_line": 1, "end_line": 2}
+    raw = tmp_path / "raw" / "build"
+    raw.mkdir(parents=True)
+    (raw / "demo.json").write_text(json.dumps({"modes": {"plain": {"answers": [
+        {"query": "where is a", "results": [hit], "seconds": 0.1}]}}}), "utf-8")
+    out = io.StringIO()
+    published: dict[str, dict[str, float]] = {tool: {} for tool in report.PUBLISHED}
+    report.print_all([repo], {"demo": tasks}, ["build"], ["plain"], tmp_path, published, out)
+    text = out.getvalue()
+    assert "answers missing, so no figure for: build:plain:demo (1 of 2)" in text
+    assert "1.000" not in text  # the answered question's perfect score is not the figure

@@ -85,12 +85,19 @@ def print_all(repos: list[Repo], tasks: dict[str, list[Task]], labels: list[str]
         stream.write(f"no answers for {', '.join(missing)}: left out\n")
         repos = [r for r in repos if r.name not in missing]
     columns = [(label, mode) for label in labels for mode in modes]
+    partial = [f"{label}:{mode}:{r.name} ({len(rows)} of {len(tasks[r.name])})"
+               for label, mode in columns for r in repos
+               if 0 < len(rows := data[label][r.name].get(mode, [])) < len(tasks[r.name])]
+    if partial:  # a mean over the answered questions alone would pass for the figure
+        stream.write(f"answers missing, so no figure for: {', '.join(partial)}\n")
 
     def head(label: str, mode: str) -> str:
         return SHORT[mode] if len(labels) == 1 else f"{label}:{SHORT[mode]}"
 
     def repo_value(label: str, mode: str, repo: str, metric: str) -> float | None:
         rows = data[label][repo].get(mode, [])
+        if len(rows) < len(tasks[repo]):  # some questions not asked: no figure
+            return None
         return _mean([getattr(s.score, metric) for s in rows])
 
     for metric, title in (("ndcg10", "NDCG@10, semble's chunk rule (a commit or note covers "
@@ -142,6 +149,8 @@ def print_all(repos: list[Repo], tasks: dict[str, list[Task]], labels: list[str]
         for lb, m in columns:
             per_repo = []
             for r in repos:
+                if repo_value(lb, m, r.name, "ndcg10") is None:  # not every question asked
+                    continue
                 values = [s.score.ndcg10 for s in data[lb][r.name].get(m, [])
                           if s.task.category == category]
                 if values:

@@ -178,3 +178,28 @@ def test_the_command_line_says_disk_full_in_one_line(monkeypatch: pytest.MonkeyP
     assert capsys.readouterr().err == ("kenning: disk full: cannot write the database; nothing "
                                        "was changed (free some space and run the command "
                                        "again)\n")
+
+
+def _vector_bytes_per_row(db: Path) -> float:
+    """What 200 stored vectors add to the file, per vector."""
+    from kenning.embed.model import DIMENSIONS
+    from kenning.materialize.embeddings import EmbeddingsMaterializer
+
+    conn = database.connect(db, write=True, create=True)
+    with database.write_transaction(conn, db):
+        database.ensure_schema(conn)
+        EmbeddingsMaterializer().create(conn, {})
+    before = db.stat().st_size + Path(f"{db}-wal").stat().st_size
+    vector = bytes(4 * DIMENSIONS)
+    with database.write_transaction(conn, db):
+        conn.executemany("INSERT INTO embeddings VALUES (?, 'm', 'h', ?)",
+                         [(f"e{i:05d}", vector) for i in range(200)])
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return (db.stat().st_size - before) / 200
+
+
+def test_a_new_database_keeps_each_vector_on_its_page(tmp_path: Path) -> None:
+    # 1,536 bytes of vector overflow SQLite's default 4 KiB page into one more page per
+    # vector: a database with vectors was a third larger than it needs to be
+    assert _vector_bytes_per_row(tmp_path / "new.db") < 2_000

@@ -18,6 +18,7 @@ import apsw
 import numpy as np
 
 from kenning.embed.model import DIMENSIONS
+from kenning.eventlog.database import PAGE_SIZE
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors(
@@ -60,6 +61,7 @@ class VectorCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = apsw.Connection(str(self.path))
         self.conn.set_busy_timeout(30_000)
+        self.conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file's: one vector a row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute(_SCHEMA)

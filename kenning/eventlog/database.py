@@ -18,6 +18,10 @@ import apsw
 from kenning import FORMAT_VERSION
 from kenning.errors import KenningError
 
+# A 1,536-byte vector fits on a 16 KiB page; on SQLite's default 4 KiB page each one
+# spills into an overflow page of its own (flask's database: 91 MB against 70 MB).
+PAGE_SIZE = 16384
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -95,11 +99,6 @@ def connect(path: Path, *, write: bool, create: bool = False) -> apsw.Connection
         conn.close()
         raise
     return conn
-
-
-# A 1,536-byte vector fits on a 16 KiB page; on SQLite's default 4 KiB page each one
-# spills into an overflow page of its own (flask's database: 91 MB against 70 MB).
-PAGE_SIZE = 16384
 
 
 def _open_reader(path: Path) -> tuple[apsw.Connection, set[str]]:

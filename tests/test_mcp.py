@@ -360,3 +360,16 @@ def test_a_server_that_cannot_start_says_why_in_one_line(
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("kenning: ") and message in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_without_the_sdk_the_server_names_the_extra_to_install(scraped: Path) -> None:
+    # the SDK is the optional extra `mcp`: a default install has no such module
+    hide_sdk = ("import sys; sys.modules['mcp'] = None; sys.argv = ['kenning', 'mcp']; "
+                "from kenning.cli.main import main; main()")
+    proc = subprocess.run([sys.executable, "-c", hide_sdk], cwd=scraped,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "kenning: kenning mcp needs the MCP SDK, which is not installed: "
+        "pip install 'kenning[mcp]'"]

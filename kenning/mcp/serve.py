@@ -6,6 +6,7 @@ larger part of the start-up), so the first question finds them ready.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from pathlib import Path
@@ -21,6 +22,9 @@ def serve(repo: Path, db: Path | None, *, update: bool = True, embed: bool = Tru
           max_chars: int) -> None:
     if max_chars < MIN_MAX_CHARS:
         raise KenningError(f"--max-chars must be at least {MIN_MAX_CHARS}")
+    if importlib.util.find_spec("mcp") is None:  # checked before anything is opened
+        raise KenningError("kenning mcp needs the MCP SDK, which is not installed: "
+                           "pip install 'kenning[mcp]'")
     handle = open_kenning(repo, db.resolve() if db is not None else None)
     if handle.root is not None:
         # paths from agents are repository-relative (or absolute): resolve them at the root

@@ -28,7 +28,8 @@ def mcp_command(
 ) -> None:
     """Serve the repository's history, notes and code to coding agents over MCP (stdio).
 
-    Register it with a client, e.g.:
+    Needs the MCP SDK, an extra: pip install 'kenning[mcp]'. Register the server with a
+    client, e.g.:
 
       claude mcp add kenning -- kenning mcp --repo /path/to/repo
     """

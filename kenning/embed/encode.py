@@ -65,9 +65,10 @@ def embed_texts(
 
     The cache is read first, so the progress stage `embeddings` starts with its
     true total: the distinct texts still to embed. Missing texts are sorted by
-    length so that each model batch pads little (their chunks run in the order
-    `balanced_order` picks), and every chunk is written to the cache (committed) as
-    soon as it is done: Ctrl-C loses at most the chunk in flight.
+    length so that a chunk's texts share token counts (the encoder batches texts of
+    one token count; the chunks run in the order `balanced_order` picks), and every
+    chunk is written to the cache (committed) as soon as it is done: Ctrl-C loses at
+    most the chunk in flight.
     """
     started = time.monotonic()
     progress = progress or Silent()

@@ -1,16 +1,21 @@
 """scry latency: lexical and hybrid from the shell (cold), and warm in-process.
 
-    .venv/bin/python -m bench.bench_scry [--docs 100000] [--repeat 5]
+    .venv/bin/python -m bench.bench_scry [--docs 100000] [--repeat 5] [--db PATH]
+                                         [--against OTHER_TREE]
 
 Builds a database with N searchable documents (one per event: commit-, note-
 and code-like texts drawn Zipf-like from a 20,000-word vocabulary, seeded) and
-unit vectors, through
-the real `documents` / FTS5 / `embeddings` tables, then prints in one run:
-- baselines: `python -c pass`, `python -m kenning --help`, `import sentence_transformers`;
-- `kenning scry --mode lexical` and `kenning scry` (hybrid, cold: a fresh
-  process that loads the numpy query encoder and the vectors);
+unit vectors, through the real `documents` / FTS5 / `embeddings` tables, then
+prints in one run, the shell commands interleaved round by round:
+- baselines: `python -c pass`, `python -m kenning --help`;
+- `kenning scry --mode lexical`, and `kenning scry` (hybrid, cold: a fresh process
+  that loads the query encoder and maps the vectors from the matrix file), also with
+  the matrix file removed first (the vectors read from SQLite, the file written);
+- with --against, the lexical and hybrid commands of another checkout (PYTHONPATH),
+  and the ratio of its time to this one's;
 - warm per-query latency of each mode in one process (a Searcher reused).
-Medians of --repeat runs. Vectors are random (latency does not depend on them).
+Medians of --repeat runs with the fastest and slowest, and the load average before
+and after. Vectors are random (latency does not depend on them).
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from kenning.scry.matrix import FILE_SUFFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 # bytecode as a user's machine keeps it: a PYTHONDONTWRITEBYTECODE environment would
@@ -48,6 +56,7 @@ QUERIES = ["retry the request with backoff", "why did we drop the cache", "parse
 def build(path: Path, docs: int) -> None:
     from kenning.embed.models import DEFAULT_MODEL, embedding_model
     from kenning.eventlog import database
+    from kenning.materialize import generation
     from kenning.materialize.embeddings import EmbeddingsMaterializer
     from kenning.materialize.fts import FtsMaterializer
     from kenning.materialize.tokens import index_text, path_text
@@ -95,19 +104,41 @@ def build(path: Path, docs: int) -> None:
         conn.executemany("INSERT INTO documents_fts(rowid, title, path_text, search_text) "
                          "VALUES (?,?,?,?)", fts)
         conn.executemany("INSERT INTO embeddings VALUES (?,?,?,?)", vecs)
+        # as a materialize run leaves them: the query process then maps the vectors
+        # from the matrix file (scry/matrix.py) that the first query writes
+        conn.execute(generation.DDL)
+        generation.draw(conn, "fts")
+        generation.draw(conn, "embeddings")
         conn.execute("CREATE TABLE bench_build(fts_version TEXT)")
         conn.execute("INSERT INTO bench_build VALUES (?)", (str(FtsMaterializer.version),))
     conn.close()
 
 
-def shell(cmd: list[str], repeat: int) -> float:
-    times = []
-    subprocess.run(cmd, env=ENV, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # bytecode
+def interleaved(runs: dict[str, tuple[list[str], dict[str, str]]], repeat: int,
+                before: dict[str, Any] | None = None) -> dict[str, list[float]]:
+    """Each labelled command (argv, environment) run `repeat` times, one round of all of
+    them after another, so a change in the machine's load falls on every one alike;
+    `before[label]()` runs ahead of each of its runs, untimed. Seconds per run. Each
+    runs in the checkout its PYTHONPATH names (`python -m` puts the working directory
+    first on sys.path)."""
+    times: dict[str, list[float]] = {label: [] for label in runs}
+    for cmd, env in runs.values():  # bytecode written once, outside the timing
+        subprocess.run(cmd, env=env, cwd=env["PYTHONPATH"], check=True,
+                       stdout=subprocess.DEVNULL)
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, env=ENV, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for label, (cmd, env) in runs.items():
+            if before and label in before:
+                before[label]()
+            start = time.perf_counter()
+            subprocess.run(cmd, env=env, cwd=env["PYTHONPATH"], check=True,
+                           stdout=subprocess.DEVNULL)
+            times[label].append(time.perf_counter() - start)
+    return times
+
+
+def spread(seconds: list[float]) -> str:
+    ms = sorted(t * 1000 for t in seconds)
+    return f"{statistics.median(ms):6.0f} ms  ({ms[0]:.0f}-{ms[-1]:.0f})"
 
 
 def _current(db: Path) -> bool:
@@ -145,26 +176,43 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--db", type=Path, default=None,
                         help="keep the generated database here and reuse it next time")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another kenning checkout whose shell queries run interleaved")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
         ensure_built(db, args.docs)
         py = [sys.executable]
-        k = [*py, "-m", "kenning"]
-        base = shell([*py, "-c", "pass"], args.repeat)
-        helps = shell([*k, "--help"], args.repeat)
-        st_import = shell([*py, "-c", "import sentence_transformers"], min(args.repeat, 3))
-        print(f"baseline  python -c pass                 {base * 1000:8.0f} ms")
-        print(f"baseline  kenning --help                 {helps * 1000:8.0f} ms")
-        print(f"baseline  import sentence_transformers   {st_import * 1000:8.0f} ms")
         q = QUERIES[0]
-        lex = shell([*k, "scry", q, "--mode", "lexical", "--db", str(db)], args.repeat)
-        hyb = shell([*k, "scry", q, "--db", str(db)], args.repeat)
-        sem = shell([*k, "scry", q, "--mode", "semantic", "--db", str(db)], args.repeat)
-        print(f"shell     scry --mode lexical            {lex * 1000:8.0f} ms  (target < 300)")
-        print(f"shell     scry (hybrid, cold)            {hyb * 1000:8.0f} ms  (target < 1500; "
-              f"{hyb / st_import:.2f}x the sentence-transformers import alone)")
-        print(f"shell     scry --mode semantic (cold)    {sem * 1000:8.0f} ms")
+        scry = ["-m", "kenning", "scry", q, "--db", str(db)]
+        runs = {
+            "python -c pass": ([*py, "-c", "pass"], ENV),
+            "kenning --help": ([*py, "-m", "kenning", "--help"], ENV),
+            "scry --mode lexical": ([*py, *scry, "--mode", "lexical"], ENV),
+            "scry (hybrid, cold)": ([*py, *scry], ENV),
+            "scry (hybrid, cold, no matrix file)": ([*py, *scry], ENV),
+            "scry --mode semantic (cold)": ([*py, *scry, "--mode", "semantic"], ENV),
+        }
+        if args.against:
+            other = {**ENV, "PYTHONPATH": str(args.against.resolve())}
+            runs["against: scry --mode lexical"] = ([*py, *scry, "--mode", "lexical"], other)
+            runs["against: scry (hybrid, cold)"] = ([*py, *scry], other)
+        matrix_file = Path(str(db) + FILE_SUFFIX)
+        # the file removed before the run: the vectors read from SQLite, the file written
+        forget = {"scry (hybrid, cold, no matrix file)":
+                  lambda: matrix_file.unlink(missing_ok=True)}
+        print(f"load before: {os.getloadavg()[0]:.2f}")
+        shell_times = interleaved(runs, args.repeat, forget)
+        targets = {"scry --mode lexical": "target <= 300", "scry (hybrid, cold)": "target <= 500"}
+        for label, seconds in shell_times.items():
+            note = f"  ({targets[label]})" if label in targets else ""
+            print(f"shell  {label:<38} {spread(seconds)}{note}")
+        for label in ("scry --mode lexical", "scry (hybrid, cold)"):
+            if "against: " + label in shell_times:
+                ratio = (statistics.median(shell_times["against: " + label])
+                         / statistics.median(shell_times[label]))
+                print(f"       {label}: the other tree takes {ratio:.2f}x this one's time")
+        print(f"load after: {os.getloadavg()[0]:.2f}")
 
         from kenning.eventlog import database
         from kenning.scry.search import Searcher

@@ -14,7 +14,7 @@ from kenning.eventlog import database
 from kenning.mcp import budget
 from kenning.mcp.server import _answer
 from kenning.scry.filters import KINDS
-from kenning.scry.semantic import load_matrix
+from kenning.scry.matrix import load_matrix
 from tests.test_mcp import build_repo, talk
 
 QUERY = "why do we split tokens on tabs"

@@ -213,8 +213,13 @@ class Kenning:
                     progress: Progress | None = None) -> list[RunResult]:
         """Catch up (or rebuild) the selected materializers, default every enabled one."""
         from kenning.materialize.engine import materialize
+        from kenning.scry import matrix
 
-        return materialize(self.db_path, self.recipe, names, rebuild=rebuild, progress=progress)
+        results = materialize(self.db_path, self.recipe, names, rebuild=rebuild,
+                              progress=progress)
+        if any(r.name in matrix.SOURCES and r.action != "fresh" for r in results):
+            matrix.refresh_file(self.db_path)  # so the next query maps the vectors at once
+        return results
 
     def project(self, name: str, step: Step, seed: Any, *, types: Sequence[str] = (),
                 version: int = 1) -> Any:
@@ -341,11 +346,11 @@ class Kenning:
         of at the first query; nothing to load when the database has no vectors. For a
         process that keeps answering (a server): its query encoder starts slower and
         answers faster."""
-        from kenning.scry.search import _has_embeddings
+        from kenning.scry.matrix import has_vectors
 
         searcher = self.searcher()
         searcher.long_lived = True
-        if _has_embeddings(self._read()):
+        if has_vectors(self._read()):
             searcher.semantic_index().matrix()
             searcher.encode("warm up")
 

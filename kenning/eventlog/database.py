@@ -268,7 +268,7 @@ def deleted_if_new_and_failed(path: Path) -> Iterator[None]:
         yield
     except BaseException:
         if not existed:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", "-vectors"):  # -vectors: scry/matrix.py
                 with contextlib.suppress(OSError):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise

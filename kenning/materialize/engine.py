@@ -3,7 +3,9 @@
 State per materializer (table `materializer_state`, local bookkeeping): the
 version it was built with, a hash of its recipe parameters, the log epoch
 (bumped by a `--full` scrape, which also restarts the change journal) and its
-watermark, the last `eventlog_changes` row it has folded in.
+watermark, the last `eventlog_changes` row it has folded in. Every run that
+changes a materializer's tables also draws it a new generation token
+(materialize/generation.py), which caches outside the database check.
 
 - version, parameters or epoch differ, or never built: rebuild (drop its
   tables, create them, add every consumed event of the log);
@@ -32,6 +34,7 @@ import apsw
 from kenning.eventlog import database, reader, store
 from kenning.eventlog import state as scrape_state
 from kenning.eventlog.events import canonical_json
+from kenning.materialize import generation
 from kenning.materialize.base import Materializer, Params
 from kenning.materialize.registry import MATERIALIZERS, load
 from kenning.params import to_table
@@ -73,6 +76,8 @@ class RunResult:
 
 def ensure_state_table(conn: apsw.Connection) -> None:
     conn.execute(_STATE_DDL)
+    conn.execute(generation.DDL)
+
 
 
 def version_key(m: Materializer) -> str:
@@ -208,6 +213,7 @@ def _catch_up(conn: apsw.Connection, m: Materializer, params: Params, head: int,
         progress.finish()
     details = _finish(conn, m, params, progress)
     _save_state(conn, m, params, head)
+    generation.draw(conn, m.name)
     return RunResult(m.name, "caught up", added=len(events), removed=len(removed),
                      details=details)
 
@@ -275,6 +281,7 @@ def _rebuild_together(conn: apsw.Connection, rebuilds: list[tuple[Materializer, 
         result.seconds += time.monotonic() - started
     for m, params, _ in rebuilds:
         _save_state(conn, m, params, head)
+        generation.draw(conn, m.name)
     return results
 
 
@@ -304,6 +311,7 @@ def _drop_disabled(conn: apsw.Connection, name: str) -> bool:
         return False
     _drop_tables(conn, load(name).tables())
     conn.execute("DELETE FROM materializer_state WHERE name = ?", (name,))
+    generation.draw(conn, name)
     return True
 
 

@@ -136,7 +136,7 @@ class Searcher:
         if len(text) > MAX_QUERY_CHARS:
             text = text[:MAX_QUERY_CHARS]
             notes.append(f"the query was cut to its first {MAX_QUERY_CHARS} characters")
-        if mode != "lexical" and not _has_embeddings(self.conn):
+        if mode != "lexical" and not _has_vectors(self.conn):
             if mode == "semantic":
                 raise KenningError(f"semantic search needs embeddings: {NO_EMBEDDINGS}")
             notes.append(f"lexical results only: {NO_EMBEDDINGS}")
@@ -368,11 +368,10 @@ def _sides(conn: apsw.Connection, filters: Filters) -> tuple[str, ...]:
                  if allowed & set(kinds))
 
 
-def _has_embeddings(conn: apsw.Connection) -> bool:
-    try:
-        return conn.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone() is not None
-    except apsw.SQLError:  # no embeddings table: never materialized, or disabled
-        return False
+def _has_vectors(conn: apsw.Connection) -> bool:
+    from kenning.scry.matrix import has_vectors  # numpy: not for a lexical query
+
+    return has_vectors(conn)
 
 
 def _require_documents(conn: apsw.Connection) -> None:

@@ -1,9 +1,9 @@
 """The semantic arm: exact cosine similarity over the stored float32 vectors.
 
 The vectors of a database are read once per process into one matrix (unit
-rows, so a dot product is the cosine) and kept while the database does not
-change (`PRAGMA data_version`). Filters select the candidate rows first; the
-top-k cut happens over those only.
+rows, so a dot product is the cosine; scry/matrix.py maps it from a file when it
+can) and kept while the database does not change (`PRAGMA data_version`).
+Filters select the candidate rows first; the top-k cut happens over those only.
 
 Rows are in `event_id` order, and equal scores keep that order: `event_id` is
 the content hash of the event, so a tie comes out the same in an incrementally
@@ -26,46 +26,7 @@ import numpy as np
 from kenning.embed.blas import one_blas_thread
 from kenning.embed.model import DIMENSIONS
 from kenning.scry.filters import KINDS, Filters, where
-
-
-@dataclass
-class VectorMatrix:
-    doc_ids: np.ndarray  # int64, one per row; rows in event_id order (the tie-break)
-    vectors: np.ndarray  # float32 (n, DIMENSIONS)
-    version: tuple[int, int]
-    kinds: np.ndarray  # int8, each row's document kind as its index in KINDS
-    model_id: str  # the model that made the vectors (`embeddings.model`)
-
-
-def load_matrix(conn: apsw.Connection) -> VectorMatrix:
-    with conn:  # one read transaction: the count, the rows and the version agree
-        version = _version(conn)
-        count = conn.execute("SELECT count(*) FROM embeddings").fetchone()
-        n = int(count[0]) if count else 0
-        # each blob copied straight into its row: no list of rows, no joined copy of them all
-        doc_ids = np.empty(n, dtype=np.int64)
-        vectors = np.empty((n, DIMENSIONS), dtype="<f4")
-        kinds = np.empty(n, dtype=np.int8)
-        flat, width = memoryview(vectors).cast("B"), DIMENSIONS * 4
-        codes = {kind: code for code, kind in enumerate(KINDS)}
-        rows = 0
-        for doc_id, vector, kind in conn.execute(
-                "SELECT d.doc_id, e.vector, d.kind FROM embeddings e JOIN documents d "
-                "USING (event_id) ORDER BY e.event_id"):
-            flat[rows * width:(rows + 1) * width] = vector
-            doc_ids[rows], kinds[rows] = doc_id, codes.get(kind, -1)
-            rows += 1
-        model = conn.execute("SELECT model FROM embeddings LIMIT 1").fetchone()
-    # (a vector whose document is gone leaves its row unused)
-    vectors = vectors[:rows]
-    vectors.flags.writeable = False  # shared by every query, as the frombuffer view was
-    return VectorMatrix(doc_ids[:rows], vectors, version, kinds[:rows],
-                        str(model[0]) if model else "")
-
-
-def _version(conn: apsw.Connection) -> tuple[int, int]:
-    row = conn.execute("PRAGMA data_version").fetchone()
-    return id(conn), int(row[0]) if row else 0
+from kenning.scry.matrix import VectorMatrix, load_matrix, version_of
 
 
 @dataclass(frozen=True)
@@ -86,7 +47,7 @@ class SemanticIndex:
         self._matrix: VectorMatrix | None = None
 
     def matrix(self) -> VectorMatrix:
-        if self._matrix is None or self._matrix.version != _version(self.conn):
+        if self._matrix is None or self._matrix.version != version_of(self.conn):
             self._matrix = load_matrix(self.conn)
         return self._matrix
 

@@ -145,3 +145,15 @@ def test_a_scrape_without_vectors_removes_the_file(repo: Path) -> None:
     with kenning.open(repo) as k:
         k.scrape()
     assert not Path(str(db) + FILE_SUFFIX).exists()
+
+
+def test_a_part_file_left_by_a_killed_writer_goes_with_the_next_write(repo: Path) -> None:
+    db = db_of(repo)
+    path = Path(str(db) + FILE_SUFFIX)
+    leftover = path.parent / (path.name + "k3x9q1.part")
+    leftover.write_bytes(b"\x00" * 4096)  # what a SIGKILL in the middle of a write leaves
+    path.unlink()
+    load(db)
+    assert path.is_file()
+    assert not leftover.exists()
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".part")] == []

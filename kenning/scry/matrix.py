@@ -23,6 +23,7 @@ import mmap
 import os
 import tempfile
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from pathlib import Path
 
 import apsw
@@ -136,6 +137,10 @@ def _write(path: Path, tokens: dict[str, str], matrix: VectorMatrix) -> None:
     header = json.dumps(_header(tokens, matrix.model_id, rows)).encode()
     if len(header) > _HEADER:
         return
+    # a writer killed mid-write leaves its part file; a live one whose part file goes
+    # fails its rename, which load_matrix shrugs off (its caller has the matrix anyway)
+    for leftover in path.parent.glob(glob_escape(path.name) + "*.part"):
+        leftover.unlink(missing_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:

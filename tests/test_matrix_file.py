@@ -157,3 +157,20 @@ def test_a_part_file_left_by_a_killed_writer_goes_with_the_next_write(repo: Path
     assert path.is_file()
     assert not leftover.exists()
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_a_database_from_before_tokens_gets_its_file_after_a_no_op_scrape(repo: Path) -> None:
+    db = db_of(repo)
+    conn = database.connect(db, write=True)
+    conn.execute("DROP TABLE materializer_generation")  # as an older kenning left it
+    conn.close()
+    Path(str(db) + FILE_SUFFIX).unlink()
+    assert not mapped(load(db))
+    assert not Path(str(db) + FILE_SUFFIX).exists()  # no tokens: nothing to name a file by
+    with kenning.open(repo) as k:
+        report = k.scrape()
+    assert report.scrape.added == 0
+    assert not mapped(load(db))  # written by this first query...
+    m = load(db)
+    assert mapped(m)  # ...and mapped by the next
+    assert_holds_the_database(m, db)

@@ -128,6 +128,7 @@ def materialize_in(conn: apsw.Connection, recipe: Recipe, names: Sequence[str] =
         results[name] = outcome
     for result in _rebuild_together(conn, rebuilds, head, progress):
         results[result.name] = result
+    generation.backfill(conn)
     _prune_journal(conn, recipe)
     return [results[n] for n in MATERIALIZERS if n in results]
 

@@ -13,7 +13,6 @@ or of a table's digest.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 
 import apsw
@@ -24,10 +23,20 @@ CREATE TABLE IF NOT EXISTS materializer_generation(
 """
 
 
+_TOKEN = "lower(hex(randomblob(16)))"
+
+
 def draw(conn: apsw.Connection, name: str) -> None:
     """A new token for the named materializer (inside the run's write transaction)."""
-    conn.execute("INSERT OR REPLACE INTO materializer_generation VALUES (?, ?)",
-                 (name, secrets.token_hex(16)))
+    conn.execute(f"INSERT OR REPLACE INTO materializer_generation VALUES (?, {_TOKEN})",
+                 (name,))
+
+
+def backfill(conn: apsw.Connection) -> None:
+    """A token for every built materializer that has none (its tables were built by a
+    kenning from before tokens), so caches work from the next query on."""
+    conn.execute("INSERT OR IGNORE INTO materializer_generation "
+                 f"SELECT name, {_TOKEN} FROM materializer_state")
 
 
 def current(conn: apsw.Connection, names: Sequence[str]) -> dict[str, str] | None:

@@ -174,3 +174,12 @@ def test_a_database_from_before_tokens_gets_its_file_after_a_no_op_scrape(repo: 
     m = load(db)
     assert mapped(m)  # ...and mapped by the next
     assert_holds_the_database(m, db)
+
+
+def test_the_file_is_readable_by_whoever_may_read_the_database(repo: Path) -> None:
+    db = db_of(repo)
+    path = Path(str(db) + FILE_SUFFIX)
+    db.chmod(0o644)
+    path.unlink()
+    load(db)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -143,6 +143,9 @@ def _write(path: Path, tokens: dict[str, str], matrix: VectorMatrix) -> None:
         leftover.unlink(missing_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
     try:
+        # readable by whoever may read the database (mkstemp makes it the owner's only)
+        database_file = Path(str(path).removesuffix(FILE_SUFFIX))
+        os.fchmod(handle, database_file.stat().st_mode & 0o666)
         with os.fdopen(handle, "wb") as out:
             out.write(header.ljust(_HEADER, b" "))
             out.write(np.ascontiguousarray(matrix.vectors, dtype="<f4").tobytes())

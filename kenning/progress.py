@@ -24,6 +24,11 @@ class Progress(Protocol):
         """The stage that was started has ended."""
         ...
 
+    def note(self, message: str) -> None:
+        """Something the user can act on now, while the run goes on (e.g. that lexical
+        answers work before the vectors are made)."""
+        ...
+
 
 class Silent:
     """A Progress that shows nothing (the default for library calls)."""
@@ -31,6 +36,7 @@ class Silent:
     def start(self, stage: str, total: int | None) -> None: ...
     def advance(self, n: int = 1) -> None: ...
     def finish(self) -> None: ...
+    def note(self, message: str) -> None: ...
 
 
 @dataclass(frozen=True)

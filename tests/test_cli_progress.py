@@ -48,6 +48,21 @@ def test_a_plain_line_at_most_every_few_seconds_and_none_for_a_quick_stage() -> 
     assert quick.getvalue() == ""
 
 
+def test_a_note_is_its_own_line_above_the_bars(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from kenning.cli import progress as shown
+
+    out = io.StringIO()
+    monkeypatch.setattr(shown, "err", Console(file=out, force_terminal=True, width=60))
+    bars = shown.BarProgress()
+    bars.start("fts", 10)
+    bars.note("the search index is ready: [scry] answers")  # no markup read into it
+    bars.finish()
+    bars.close()
+    assert "kenning: the search index is ready: [scry] answers\n" in out.getvalue()
+
+
 def test_every_stage_reports_in_a_log_and_in_the_summary(kenning: Runner, tmp_path: Path,
                                                          repo: Path) -> None:
     proc = kenning("scrape", "--no-embed", "--db", str(tmp_path / "k.db"), cwd=repo,

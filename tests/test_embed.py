@@ -152,6 +152,9 @@ class RecordingProgress:
     def finish(self) -> None:
         self.calls.append(("finish", None))
 
+    def note(self, message: str) -> None:
+        self.calls.append(("note", message))
+
 
 def test_embed_texts_embeds_each_text_once_ever(tmp_path: Path) -> None:
     cache = VectorCache(tmp_path / "c.sqlite")
@@ -185,7 +188,7 @@ def test_progress_starts_once_with_the_texts_left_to_embed(tmp_path: Path) -> No
     texts = ["known", *(f"text {i}" for i in range(25)), "text 3"]
     embed_texts(texts, cache=cache, encoder_factory=CountingEncoder, progress=progress,
                 chunk_size=10)
-    assert progress.calls[0] == ("start", ("embeddings", 25))
+    assert progress.calls[0] == ("start", ("vectors", 25))
     assert sorted(n for call, n in progress.calls if call == "advance") == [5, 10, 10]
     assert progress.calls[-1] == ("finish", None) and len(progress.calls) == 5
 
@@ -267,9 +270,9 @@ def test_one_progress_bar_and_the_figures_for_the_whole_embedding_run(
               if r.name == "embeddings"]
     embedded = run.details["embedded"]
     stages = [c for c in progress.calls if c[0] == "start"]
-    assert stages.count(("start", ("embeddings", embedded))) == 1 and embedded > 10
-    assert len([s for s in stages if s[1][0] == "embeddings"]) == 1  # type: ignore[index]
-    after = progress.calls[progress.calls.index(("start", ("embeddings", embedded))) + 1:]
+    assert stages.count(("start", ("vectors", embedded))) == 1 and embedded > 10
+    assert len([s for s in stages if s[1][0] == "vectors"]) == 1  # type: ignore[index]
+    after = progress.calls[progress.calls.index(("start", ("vectors", embedded))) + 1:]
     advances = after[:after.index(("finish", None))]
     assert sum(int(str(n)) for _, n in advances) == embedded  # the bar ends at its total
     assert run.details["model"] == DEFAULT_MODEL
@@ -279,7 +282,7 @@ def test_one_progress_bar_and_the_figures_for_the_whole_embedding_run(
     (second,) = [r for r in update(repo, tmp_path / "b.db", progress=again).materialized
                  if r.name == "embeddings"]
     assert (second.details["embedded"], second.details["cached"]) == (0, rows)
-    assert not [c for c in again.calls if c[0] == "start" and c[1][0] == "embeddings"]  # type: ignore[index]
+    assert not [c for c in again.calls if c[0] == "start" and c[1][0] == "vectors"]  # type: ignore[index]
 
 
 HEAVY = {"torch", "sentence_transformers", "transformers"}

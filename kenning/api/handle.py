@@ -182,11 +182,38 @@ class Kenning:
                                      until=until if until is not None else self.until,
                                      full=full, options=options, progress=progress))
         if materialize:
-            names = [] if embed else [n for n in MATERIALIZERS
-                                      if n != "embeddings" and self.recipe.materializer(n)[0]]
-            if embed or names:
-                report.materialized = self.materialize(names, progress=progress)
+            enabled = [n for n in MATERIALIZERS if self.recipe.materializer(n)[0]]
+            # the search index and every other table committed first, so that lexical
+            # answers come while the vectors are made (minutes on a first scrape), and
+            # survive an interrupted embedding run
+            first = [n for n in enabled if n != "embeddings"]
+            then = ["embeddings"] if embed and "embeddings" in enabled else []
+            report.materialized = self._materialize_in_turn([first, then], progress)
         return report
+
+    def _materialize_in_turn(self, steps: Sequence[Sequence[str]],
+                             progress: Progress | None) -> list[RunResult]:
+        """Each non-empty step its own materialize run (its own transaction)."""
+        from kenning.materialize.engine import materialize
+
+        results: list[RunResult] = []
+        for n, names in enumerate(steps):
+            if not names:
+                continue
+            if n and progress is not None and any(
+                    r.name == "fts" and r.action == "rebuilt" for r in results):
+                # a new index: most likely a first scrape, whose vectors take minutes
+                progress.note("the search index is ready: `kenning scry` answers by words "
+                              "while the vectors are made")
+            results += materialize(self.db_path, self.recipe, names, progress=progress)
+        self._refresh_matrix_file(results)
+        return results
+
+    def _refresh_matrix_file(self, results: Sequence[RunResult]) -> None:
+        from kenning.scry import matrix
+
+        if any(r.name in matrix.SOURCES and r.action != "fresh" for r in results):
+            matrix.refresh_file(self.db_path)  # so the next query maps the vectors at once
 
     def _ignore_local_files(self) -> None:
         """A new database in the repository's .kenning/ (the default place) comes with
@@ -213,12 +240,10 @@ class Kenning:
                     progress: Progress | None = None) -> list[RunResult]:
         """Catch up (or rebuild) the selected materializers, default every enabled one."""
         from kenning.materialize.engine import materialize
-        from kenning.scry import matrix
 
         results = materialize(self.db_path, self.recipe, names, rebuild=rebuild,
                               progress=progress)
-        if any(r.name in matrix.SOURCES and r.action != "fresh" for r in results):
-            matrix.refresh_file(self.db_path)  # so the next query maps the vectors at once
+        self._refresh_matrix_file(results)
         return results
 
     def project(self, name: str, step: Step, seed: Any, *, types: Sequence[str] = (),

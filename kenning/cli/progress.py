@@ -62,6 +62,10 @@ class BarProgress:
                 self._display.update(self._task, completed=task.total)
         self._task = None
 
+    def note(self, message: str) -> None:
+        (self._display.console if self._display is not None else err).print(
+            f"kenning: {message}", markup=False, highlight=False)
+
     def close(self) -> None:
         if self._display is not None:
             self._display.stop()
@@ -96,6 +100,10 @@ class LineProgress:
             self.stream.write(f"kenning: {self._stage} done, {self._done:,} in "
                               f"{now - self._started:.0f}s\n")
             self.stream.flush()
+
+    def note(self, message: str) -> None:
+        self.stream.write(f"kenning: {message}\n")
+        self.stream.flush()
 
     def close(self) -> None:
         pass

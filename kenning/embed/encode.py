@@ -83,7 +83,7 @@ def embed_texts(
         pending = sorted(todo.items(), key=lambda item: (len(item[1]), item[0]))
         chunks = [pending[start:start + chunk_size]
                   for start in range(0, len(pending), chunk_size)]
-        progress.start("embeddings", len(pending))
+        progress.start("vectors", len(pending))  # after the "embeddings" pass over the log
         try:
             encoder = encoder_factory()
             for chunk in balanced_order(chunks):

@@ -46,8 +46,9 @@ DEFINITIONS = 50  # documents looked up by a symbol's name beyond the candidates
 MAX_PER_FILE = 20
 CODE = ("code",)
 HISTORY = ("commit", "session")
-NO_EMBEDDINGS = ("this database has no embeddings yet; run `kenning scrape` (without "
-                 "--no-embed) or `kenning materialize embeddings`")
+NO_EMBEDDINGS = ("this database has no embeddings yet (a scrape makes them after the search "
+                 "index: `kenning status` says whether they are behind); run `kenning scrape` "
+                 "(without --no-embed) or `kenning materialize embeddings`")
 
 
 @dataclass

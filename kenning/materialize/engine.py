@@ -79,7 +79,6 @@ def ensure_state_table(conn: apsw.Connection) -> None:
     conn.execute(generation.DDL)
 
 
-
 def version_key(m: Materializer) -> str:
     """The version, plus a fingerprint of its table definitions where it has one
     (the `views` materializer composes tables that other modules define)."""

@@ -21,9 +21,7 @@ DDL = """
 CREATE TABLE IF NOT EXISTS materializer_generation(
     name TEXT PRIMARY KEY, token TEXT NOT NULL) WITHOUT ROWID;
 """
-
-
-_TOKEN = "lower(hex(randomblob(16)))"
+_TOKEN = "lower(hex(randomblob(16)))"  # SQL: 128 random bits, drawn by SQLite
 
 
 def draw(conn: apsw.Connection, name: str) -> None:

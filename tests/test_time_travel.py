@@ -176,6 +176,29 @@ def test_scry_until_filters_by_time_and_says_derived_figures_are_as_of_now(
     assert "kenning scrape --until DATE, then scry --until DATE" in plain.stderr
 
 
+def test_a_tag_bounds_a_query_at_its_commits_time(project: Path, tmp_path: Path,
+                                                 kenning: object) -> None:
+    """`scry --until v0.1.0` without a past database of its own filters by the tagged
+    commit's time, as `scrape --until v0.1.0` builds as of that commit; --since too."""
+    run = kenning
+    assert callable(run)
+    db = str(tmp_path / "k.db")
+    run("scrape", "--no-embed", "--db", db, cwd=project)
+    tagged = subprocess.run(["git", "log", "-1", "--format=%cI", "v0.1.0^{commit}"],
+                            cwd=project, capture_output=True, text=True, check=True)
+    moment = tagged.stdout.strip()
+
+    def results(*bound: str) -> list[tuple[str, str]]:
+        proc = run("scry", "parser", "--mode", "lexical", "--limit", "50", "--json", *bound,
+                   "--db", db, cwd=project)
+        return [(r["event_id"], r["time"]) for r in json.loads(proc.stdout)["results"]]
+
+    for option in ("--until", "--since"):
+        by_tag = results(option, "v0.1.0")
+        assert by_tag == results(option, moment)
+        assert by_tag and by_tag != results()
+
+
 def test_the_past_gets_a_database_of_its_own_and_answers_say_their_date(
         project: Path, kenning: object) -> None:
     run = kenning

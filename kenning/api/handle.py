@@ -385,10 +385,11 @@ class Kenning:
         """Search code, decisions and commits: hybrid (BM25 + vectors) by default. Code
         answers are files (`per_file` places each at most), raised by the history that
         names them; why/when questions put history first, "who knows" ones people."""
+        from kenning.repository.timespec import as_time
         from kenning.scry.filters import Filters
 
-        filters = Filters(types=tuple(types), since=since, until=until, author=author,
-                          path=path)
+        filters = Filters(types=tuple(types), since=as_time(self.repo, since),
+                          until=as_time(self.repo, until), author=author, path=path)
         return self.searcher().search(query, mode=mode, filters=filters, limit=limit,
                                       per_file=per_file)
 
@@ -428,9 +429,11 @@ class Kenning:
                path: str | None = None, limit: int = 10) -> Recent:
         """Decisions and commits from `since` on (default: the 30 days before the newest
         event), newest first; with `path`, only those concerning that file or folder."""
+        from kenning.repository.timespec import as_time
         from kenning.scry.history import recent
 
-        return recent(self._read(), since=since, until=until,
+        return recent(self._read(), since=as_time(self.repo, since),
+                      until=as_time(self.repo, until),
                       path=self.repo_path(path) if path else None, limit=limit)
 
     def show(self, ref: str) -> Shown:

@@ -46,9 +46,10 @@ def scry_command(
         "session.decision.",
     ),
     since: str = typer.Option(None, "--since", metavar="DATE", help="Only from then on: "
-                              "YYYY[-MM[-DD]] (its start), an ISO time, or '2 weeks ago'."),
+                              "YYYY[-MM[-DD]] (its start), an ISO time, '2 weeks ago', or "
+                              "a tag or commit (its time)."),
     until: str = typer.Option(None, "--until", metavar="DATE", help="Only up to then (the "
-                              "end of a YYYY[-MM[-DD]])."),
+                              "end of a YYYY[-MM[-DD]]; a tag or commit: its time)."),
     author: str = typer.Option(None, "--author", metavar="NAME",
                                help="Only commits whose author name contains NAME."),
     path: str = typer.Option(None, "--path", metavar="GLOB",

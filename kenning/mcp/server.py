@@ -38,11 +38,11 @@ to fit, or when search fell back to words only."""
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 Since = Annotated[str | None, Field(
-    description="only from this time on: YYYY[-MM[-DD]], an ISO time with offset, or a "
-    "git date such as '2 weeks ago'")]
+    description="only from this time on: YYYY[-MM[-DD]], an ISO time with offset, a "
+    "git date such as '2 weeks ago', or a tag or commit (its time)")]
 Until = Annotated[str | None, Field(
-    description="only up to this time: YYYY[-MM[-DD]], an ISO time with offset, or a "
-    "git date such as 'yesterday'")]
+    description="only up to this time: YYYY[-MM[-DD]], an ISO time with offset, a "
+    "git date such as 'yesterday', or a tag or commit (its time)")]
 PathGlob = Annotated[str | None, Field(
     description="only what concerns this repository path: a file, a folder or a glob "
     "such as 'src/*.py'")]

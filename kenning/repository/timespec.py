@@ -79,6 +79,17 @@ def resolve_until(repo: GitRepo, head: str, text: str) -> Until:
     return Until(target, utc_timestamp(epoch))
 
 
+def as_time(repo: GitRepo | None, text: str | None) -> str | None:
+    """A time bound as typed (`--since`, `--until` of a query): a revision this
+    repository knows (a tag such as 2.0.0, a branch, a sha) stands for its commit's
+    time (UTC), as it does for `scrape --until`; anything else is returned as it is, a
+    date for read_time."""
+    if text is None or repo is None:
+        return text
+    target = _revision(repo, text.strip())
+    return utc_timestamp(repo.commit_time(target)) if target is not None else text
+
+
 def _revision(repo: GitRepo, text: str) -> str | None:
     """A year is a date, never a commit id that happens to start with its digits (git
     accepts ids of four hex digits); a tag or branch of that name still wins."""

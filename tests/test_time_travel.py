@@ -197,6 +197,11 @@ def test_a_tag_bounds_a_query_at_its_commits_time(project: Path, tmp_path: Path,
         by_tag = results(option, "v0.1.0")
         assert by_tag == results(option, moment)
         assert by_tag and by_tag != results()
+    unknown = run("scry", "parser", "--until", "v9.9", "--db", db, cwd=project, check=False)
+    assert unknown.returncode == 2
+    assert unknown.stderr == ("kenning: cannot read --until 'v9.9': not a revision of this "
+                              "repository, and not a date (YYYY[-MM[-DD]], an ISO time with "
+                              "offset, or a git date such as '2 weeks ago')\n")
 
 
 def test_the_past_gets_a_database_of_its_own_and_answers_say_their_date(

@@ -388,8 +388,10 @@ class Kenning:
         from kenning.repository.timespec import as_time
         from kenning.scry.filters import Filters
 
-        filters = Filters(types=tuple(types), since=as_time(self.repo, since),
-                          until=as_time(self.repo, until), author=author, path=path)
+        filters = Filters(types=tuple(types),
+                          since=as_time(self.repo, since, end=False, option="--since"),
+                          until=as_time(self.repo, until, end=True, option="--until"),
+                          author=author, path=path)
         return self.searcher().search(query, mode=mode, filters=filters, limit=limit,
                                       per_file=per_file)
 
@@ -432,8 +434,9 @@ class Kenning:
         from kenning.repository.timespec import as_time
         from kenning.scry.history import recent
 
-        return recent(self._read(), since=as_time(self.repo, since),
-                      until=as_time(self.repo, until),
+        return recent(self._read(),
+                      since=as_time(self.repo, since, end=False, option="--since"),
+                      until=as_time(self.repo, until, end=True, option="--until"),
                       path=self.repo_path(path) if path else None, limit=limit)
 
     def show(self, ref: str) -> Shown:

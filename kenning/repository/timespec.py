@@ -65,13 +65,7 @@ def resolve_until(repo: GitRepo, head: str, text: str) -> Until:
     target = _revision(repo, text)
     if target is not None:
         return Until(target, utc_timestamp(repo.commit_time(target)))
-    try:
-        epoch = read_time(text, end=True, option="--until")
-    except KenningError as exc:
-        if _PERIOD.match(text) or _ISO_TIME.match(text):
-            raise  # a date with something wrong in it: say what
-        raise KenningError(f"cannot read --until {text!r}: not a revision of this "
-                           f"repository, and not a date ({_FORMS})") from exc
+    epoch = _date_or_revision(text, end=True, option="--until")
     target = repo.last_first_parent_commit_before(head, epoch)
     if target is None:
         raise KenningError(f"no commit on the first-parent history at or before {text} "
@@ -79,15 +73,29 @@ def resolve_until(repo: GitRepo, head: str, text: str) -> Until:
     return Until(target, utc_timestamp(epoch))
 
 
-def as_time(repo: GitRepo | None, text: str | None) -> str | None:
+def as_time(repo: GitRepo | None, text: str | None, *, end: bool, option: str) -> str | None:
     """A time bound as typed (`--since`, `--until` of a query): a revision this
     repository knows (a tag such as 2.0.0, a branch, a sha) stands for its commit's
-    time (UTC), as it does for `scrape --until`; anything else is returned as it is, a
-    date for read_time."""
-    if text is None or repo is None:
-        return text
+    time (UTC), as it does for `scrape --until`; a date is returned as it is, once
+    checked; anything else is a one-line error."""
+    if text is None or repo is None or not text.strip():
+        return text  # (an empty bound: read_time says what it needs)
     target = _revision(repo, text.strip())
-    return utc_timestamp(repo.commit_time(target)) if target is not None else text
+    if target is not None:
+        return utc_timestamp(repo.commit_time(target))
+    _date_or_revision(text.strip(), end=end, option=option)
+    return text
+
+
+def _date_or_revision(text: str, *, end: bool, option: str) -> int:
+    """read_time for text that is no revision: an error says both were tried."""
+    try:
+        return read_time(text, end=end, option=option)
+    except KenningError as exc:
+        if _PERIOD.match(text) or _ISO_TIME.match(text):
+            raise  # a date with something wrong in it: say what
+        raise KenningError(f"cannot read {option} {text!r}: not a revision of this "
+                           f"repository, and not a date ({_FORMS})") from exc
 
 
 def _revision(repo: GitRepo, text: str) -> str | None:

@@ -18,7 +18,9 @@ embeddings materializer embeds) and times, interleaved in every round:
 embedding model chosen in the recipe, every run into a new database with an
 empty vector cache and parse cache (the built model files are kept: they are
 built once per machine, and their build is timed once, apart). Target: the
-default model's first scrape <= 2x the --no-embed one. With `--queries`, three
+default model's first scrape <= 2x the --no-embed one. It also says when the
+search index was committed (a reader polling the database), from which moment
+lexical answers work while the vectors are still being made. With `--queries`, three
 hybrid questions are then asked from the shell, each twice: a re-ranked model
 (`static-rerank`) computes its candidates' MiniLM vectors on the first asking.
 
@@ -151,12 +153,22 @@ def scrape(args: argparse.Namespace) -> None:
             if model is None:
                 command.append("--no-embed")
             started = time.perf_counter()
-            proc = subprocess.run(command, cwd=repo, capture_output=True, text=True,
-                                  env={**os.environ, "XDG_CACHE_HOME": str(cache)}, check=True)
+            proc = subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True,
+                                    env={**os.environ, "XDG_CACHE_HOME": str(cache)})
+            ready = None  # when the search index was committed: lexical answers from then on
+            while proc.poll() is None:
+                if ready is None and _index_committed(db):
+                    ready = time.perf_counter() - started
+                time.sleep(0.2)
+            out = proc.stdout.read() if proc.stdout else ""
             seconds = time.perf_counter() - started
+            if proc.returncode:
+                raise SystemExit(f"kenning scrape exited {proc.returncode}")
             details = {r["name"]: r.get("details", {})
-                       for r in json.loads(proc.stdout)["materialized"]}
+                       for r in json.loads(out)["materialized"]}
             figures = dict(details.get("embeddings") or {})
+            figures["index ready"] = ready if ready is not None else seconds
             if model is not None and args.queries:  # a re-ranker pays its texts at query time
                 figures["cold"], figures["warm"] = ask(db, cache), ask(db, cache)
             return seconds, figures
@@ -175,6 +187,8 @@ def scrape(args: argparse.Namespace) -> None:
         base = statistics.median(times["--no-embed"])
         print(f"{'scrape --no-embed':<24} {spread(times['--no-embed'])}")
         for m in models:
+            print(f"{'  search index ready':<24} after {figures[m]['index ready']:.1f} s "
+                  "(last round): lexical answers from then on")
             embedded, took = figures[m].get("embedded", 0), float(figures[m].get("seconds", 0))
             rate = f"{float(embedded) / took:8.1f} texts/s" if took else ""  # type: ignore[arg-type]
             print(f"{'scrape, model ' + m:<24} {spread(times[m])}  "
@@ -186,6 +200,21 @@ def scrape(args: argparse.Namespace) -> None:
                       f"{' '.join(f'{t:.2f}' for t in cold)} s; again "  # type: ignore[union-attr]
                       f"{' '.join(f'{t:.2f}' for t in warm)} s (last round)")  # type: ignore[union-attr]
         print(load())
+
+
+def _index_committed(db: Path) -> bool:
+    """Whether a reader sees the fts materializer's state: its transaction committed."""
+    try:
+        conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
+    except apsw.Error:
+        return False  # not created yet
+    try:
+        return conn.execute("SELECT 1 FROM materializer_state WHERE name = 'fts'"
+                            ).fetchone() is not None
+    except apsw.Error:
+        return False  # no state table yet, or busy
+    finally:
+        conn.close()
 
 
 def main() -> None:

@@ -210,9 +210,12 @@ class Kenning:
         return results
 
     def _refresh_matrix_file(self, results: Sequence[RunResult]) -> None:
+        changed = {r.name for r in results if r.action != "fresh"}
+        if not changed:
+            return  # a no-op run: not even numpy is imported
         from kenning.scry import matrix
 
-        if any(r.name in matrix.SOURCES and r.action != "fresh" for r in results):
+        if changed & set(matrix.SOURCES):
             matrix.refresh_file(self.db_path)  # so the next query maps the vectors at once
 
     def _ignore_local_files(self) -> None:

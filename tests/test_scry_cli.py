@@ -145,7 +145,8 @@ def test_no_embed_then_scry(repo: Path, env: dict[str, str], tmp_path: Path) -> 
     (("x", "--since", ""), "--since needs a date"),
     (("x", "--until", "  "), "--until needs a date"),
     (("x", "--until", "2025-13-45"), "there is no month 13"),
-    (("x", "--since", "soon"), "cannot read --since 'soon': not a date"),
+    (("x", "--since", "soon"), "cannot read --since 'soon': not a revision of this repository, "
+     "and not a date"),
 ])
 def test_bad_input_is_one_line(repo: Path, env: dict[str, str], args: tuple[str, ...],
                                message: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,3 +82,11 @@ def update(repo: GitRepo, db: Path, *, recipe: Recipe | None = None,
     handle = Kenning(repo, db, recipe or load_recipe(repo.root))
     with handle:
         return handle.scrape(materialize=run_materializers, **options)
+
+
+def copied(repo: Path, tmp_path: Path) -> Path:
+    """A copy of a scraped repository (database included) that a test may change: a
+    module scrapes once, and each test works on its own copy."""
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy, symlinks=True)
+    return copy

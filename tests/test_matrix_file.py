@@ -17,6 +17,7 @@ from fixtures.builder import RepoBuilder
 from kenning.eventlog import database
 from kenning.scry.filters import KINDS
 from kenning.scry.matrix import FILE_SUFFIX, VectorMatrix, load_matrix
+from tests.conftest import copied
 from tests.test_mcp import build_repo
 
 QUERY = "why do we split tokens on tabs"
@@ -34,9 +35,7 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def repo(scraped: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "repo"
-    shutil.copytree(scraped, copy, symlinks=True)
-    return copy
+    return copied(scraped, tmp_path)
 
 
 def db_of(repo: Path) -> Path:

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from fixtures.builder import ALICE, BOB, RepoBuilder
 from kenning.mcp import budget
 from kenning.mcp.headwatch import HeadWatch
 from kenning.repository.gitrepo import GitRepo
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copied
 
 NOTE = "layer/sessions/20240203-090000.md"
 NOTE_TEXT = """\
@@ -76,9 +75,7 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def repo(scraped: Path, tmp_path: Path) -> Path:
     """A copy of the scraped repository that a test may commit to."""
-    copy = tmp_path / "repo"
-    shutil.copytree(scraped, copy, symlinks=True)
-    return copy
+    return copied(scraped, tmp_path)
 
 
 Session = Callable[[ClientSession], Awaitable[None]]

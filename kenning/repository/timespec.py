@@ -74,17 +74,16 @@ def resolve_until(repo: GitRepo, head: str, text: str) -> Until:
 
 
 def as_time(repo: GitRepo | None, text: str | None, *, end: bool, option: str) -> str | None:
-    """A time bound as typed (`--since`, `--until` of a query): a revision this
-    repository knows (a tag such as 2.0.0, a branch, a sha) stands for its commit's
-    time (UTC), as it does for `scrape --until`; a date is returned as it is, once
-    checked; anything else is a one-line error."""
+    """A query's time bound (`--since`, `--until`) as a UTC time, read once: a revision
+    this repository knows (a tag such as 2.0.0, a branch, a sha) stands for its commit's
+    time, as it does for `scrape --until`; a date is read as read_time reads it (so
+    '2 weeks ago' asks git once); anything else is a one-line error."""
     if text is None or repo is None or not text.strip():
         return text  # (an empty bound: read_time says what it needs)
     target = _revision(repo, text.strip())
     if target is not None:
         return utc_timestamp(repo.commit_time(target))
-    _date_or_revision(text.strip(), end=end, option=option)
-    return text
+    return utc_timestamp(_date_or_revision(text.strip(), end=end, option=option))
 
 
 def _date_or_revision(text: str, *, end: bool, option: str) -> int:

@@ -79,10 +79,11 @@ def refresh_file(db_path: Path) -> None:
 
     conn = database.connect(db_path, write=False)
     try:
+        path = matrix_file(conn)
         if has_vectors(conn):
             load_matrix(conn)
-        else:
-            Path(str(db_path) + FILE_SUFFIX).unlink(missing_ok=True)
+        elif path is not None:
+            path.unlink(missing_ok=True)
     finally:
         conn.close()
 

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     # distil) are the same bytes for every test and session: built once per machine
     monkeypatch.setenv("KENNING_MODELS_DIR", str(MODELS_DIR))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("KENNING_NO_BACKGROUND", "1")  # no test leaves a process running
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
@@ -51,6 +52,31 @@ def history_repo(tmp_path: Path) -> Path:
     path = tmp_path / "repo"
     history.build(path)
     return path
+
+
+@pytest.fixture
+def reranked(history_repo: Path, tmp_path: Path,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A database of the history fixture embedded by `static-rerank`, whose static
+    table is a seeded random one (distilling the real one takes a minute)."""
+    import numpy as np
+
+    from kenning.embed import encode, models, static
+    from kenning.embed.model import DIMENSIONS
+    from kenning.recipes import Recipe
+
+    table = np.random.default_rng(11).standard_normal((30522, DIMENSIONS)).astype(np.float32)
+    np.save(tmp_path / "table.npy", table)
+    monkeypatch.setattr(static, "static_table_file", lambda cache_dir=None: tmp_path / "table.npy")
+    # encoders are kept per process: this test's table must not outlive it
+    monkeypatch.setattr(models, "_bulk_encoders", {})
+    monkeypatch.setattr(encode, "_query_encoders", {})
+    recipe = Recipe.from_values("test", {"materialize": {"embeddings": {"model": "static-rerank"}}})
+    db = tmp_path / "k.db"
+    from kenning.repository.gitrepo import GitRepo
+
+    update(GitRepo.discover(history_repo), db, recipe=recipe)
+    yield db
 
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]

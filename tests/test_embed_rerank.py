@@ -8,7 +8,6 @@ re-ranker is the real MiniLM.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,30 +15,9 @@ import pytest
 
 from kenning.embed.cache import VectorCache, text_hash
 from kenning.embed.model import DIMENSIONS, MODEL_ID
-from kenning.recipes import Recipe
 
 QUESTIONS = ["where is the greeting made", "parse text split on tabs",
              "why was the app moved to core", "release notes and the logo"]
-
-
-@pytest.fixture
-def reranked(history_repo: Path, tmp_path: Path,
-             monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A database of the history fixture embedded by `static-rerank`."""
-    from kenning.embed import encode, models, static
-    from kenning.repository.gitrepo import GitRepo
-    from tests.conftest import update
-
-    table = np.random.default_rng(11).standard_normal((30522, DIMENSIONS)).astype(np.float32)
-    np.save(tmp_path / "table.npy", table)
-    monkeypatch.setattr(static, "static_table_file", lambda cache_dir=None: tmp_path / "table.npy")
-    # encoders are kept per process: this test's table must not outlive it
-    monkeypatch.setattr(models, "_bulk_encoders", {})
-    monkeypatch.setattr(encode, "_query_encoders", {})
-    recipe = Recipe.from_values("test", {"materialize": {"embeddings": {"model": "static-rerank"}}})
-    db = tmp_path / "k.db"
-    update(GitRepo.discover(history_repo), db, recipe=recipe)
-    yield db
 
 
 def use_cache(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:

@@ -110,6 +110,14 @@ class DigestReport:
     complete: bool = True  # False: this clone lacks blobs the log needs (a partial clone)
 
 
+@dataclass(frozen=True)
+class VectorFill:
+    """`Kenning.fill_vectors`: the re-ranking vectors missing (or made, in the
+    foreground), and the background process making them (None: none started)."""
+    vectors: int
+    pid: int | None
+
+
 class Kenning:
     """A repository, its database and its recipe. Use as a context manager, or close()."""
 
@@ -248,6 +256,21 @@ class Kenning:
                               progress=progress)
         self._refresh_matrix_file(results)
         return results
+
+    def fill_vectors(self, *, background: bool = True) -> VectorFill | None:
+        """Make a `static-rerank` database's re-ranking vectors (MiniLM's, of every
+        document) ahead of the questions, which otherwise make their candidates' as they
+        ask (kenning/embed/fill.py): in a detached low-priority process (`background`;
+        none when $KENNING_NO_BACKGROUND is set), or here. None when none are missing."""
+        from kenning.embed import fill
+
+        model = fill.reranker(self._read()) if self.db_path.exists() else None
+        missing = len(fill.missing(self._read(), model)) if model else 0
+        if not missing:
+            return None
+        if not background:
+            return VectorFill(fill.fill(self.db_path), None)
+        return VectorFill(missing, fill.start(self.db_path))
 
     def project(self, name: str, step: Step, seed: Any, *, types: Sequence[str] = (),
                 version: int = 1) -> Any:

@@ -15,6 +15,7 @@ from kenning.cli.common import (
     open_handle,
     out,
     print_json,
+    start_vector_fill,
 )
 
 
@@ -47,6 +48,7 @@ def materialize_command(
     try:
         with open_handle(repo, db) as k:
             results = k.materialize(names or (), rebuild=rebuild, progress=progress)
+            start_vector_fill(k, results, quiet=quiet or as_json)
             source = k.recipe.source
     finally:
         progress.close()

@@ -18,6 +18,7 @@ from kenning.cli.common import (
     open_handle,
     out,
     print_json,
+    start_vector_fill,
     warn_grouped,
 )
 
@@ -55,6 +56,12 @@ def scrape_command(
         False, "--no-embed", help="Skip the embeddings (slow the first time); scry then "
         "searches lexically until `kenning materialize embeddings` runs.",
     ),
+    background: bool = typer.Option(
+        True, "--background/--no-background",
+        help="With the static-rerank model, make the re-ranking vectors in a background "
+        "process after the scrape (otherwise the first questions make their candidates'). "
+        "$KENNING_NO_BACKGROUND=1 does the same as --no-background.",
+    ),
     workers: int = typer.Option(
         2, "--workers", min=1, metavar="N",
         help="Processes that read a long git history, parse code and parse notes "
@@ -91,6 +98,8 @@ def scrape_command(
                               materialize=not no_materialize, embed=not no_embed,
                               workers=workers, progress=progress)
             counts = k.status().counts if not report.scrape.unchanged else {}
+            if background:
+                start_vector_fill(k, report.materialized, quiet=quiet or as_json)
             path = k.db_path
     finally:
         progress.close()

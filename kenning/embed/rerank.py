@@ -14,6 +14,7 @@ cache or a warm one.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,9 +62,7 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
                       rows: dict[int, tuple[str, str]]) -> dict[int, np.ndarray]:
     """doc_id -> the model's vector of the document's text, from the cache or computed
     (and cached). `rows`: doc_id -> (event_id, hash of the text the first pass embedded)."""
-    from kenning.embed.cache import VectorCache, text_hash
-    from kenning.eventlog.reader import read_events
-    from kenning.materialize.embeddings import embedding_text
+    from kenning.embed.cache import VectorCache
 
     try:
         cache = VectorCache()
@@ -72,12 +71,7 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
     try:
         known = cache.get_many(model.vectors_id, [h for _, h in rows.values()])
         missing = sorted({event_id for event_id, h in rows.values() if h not in known})
-        texts: dict[str, str] = {}  # hash -> text
-        if missing:
-            for event in read_events(conn, missing):
-                text = embedding_text(event, model.brief_code)
-                if text is not None:
-                    texts[text_hash(text)] = text
+        texts = texts_of(conn, missing, model)
         if texts:  # (events gone from the log have no text: those candidates score 0)
             ordered = sorted(texts.items())
             vectors = model.bulk_encoder().encode([t for _, t in ordered])
@@ -91,3 +85,18 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
     zero = np.zeros(DIMENSIONS, dtype=np.float32)
     return {doc_id: known.get(h, zero) for doc_id, (_, h) in rows.items()}
 
+
+
+def texts_of(conn: apsw.Connection, event_ids: Sequence[str],
+             model: EmbeddingModel) -> dict[str, str]:
+    """hash -> the text `model` embeds for each of these events (a bulk run's text)."""
+    from kenning.embed.cache import text_hash
+    from kenning.eventlog.reader import read_events
+    from kenning.materialize.embeddings import embedding_text
+
+    texts: dict[str, str] = {}
+    for event in read_events(conn, event_ids):
+        text = embedding_text(event, model.brief_code)
+        if text is not None:
+            texts[text_hash(text)] = text
+    return texts

@@ -1,0 +1,125 @@
+"""The re-ranking vectors of a `static-rerank` database made ahead of the questions
+(kenning/embed/fill.py): after a fill a question embeds nothing, and its answers are the
+ones it would have computed itself."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from kenning.embed import fill
+from kenning.eventlog import database
+from tests.conftest import Runner
+from tests.test_embed_rerank import QUESTIONS, answers, use_cache
+
+
+def missing_now(db: Path) -> list[str]:
+    conn = database.connect(db, write=False)
+    try:
+        model = fill.reranker(conn)
+        assert model is not None and model.name == "minilm"
+        return fill.missing(conn, model)
+    finally:
+        conn.close()
+
+
+def test_after_a_fill_a_question_embeds_nothing_and_answers_the_same(
+        reranked: Path, history_repo: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    use_cache(monkeypatch, tmp_path / "asked.sqlite")
+    asked = answers(history_repo, reranked, QUESTIONS)  # each question made its own
+    use_cache(monkeypatch, tmp_path / "filled.sqlite")
+    todo = len(missing_now(reranked))
+    assert todo > 0
+    assert fill.fill(reranked) == todo
+    assert missing_now(reranked) == []
+    assert fill.fill(reranked) == 0  # nothing left: nothing done
+
+    from kenning.embed.models import EmbeddingModel
+
+    static_encoder = EmbeddingModel.bulk_encoder
+
+    def only_static(self: EmbeddingModel) -> object:
+        assert self.name != "minilm", "MiniLM embedded at query time after a fill"
+        return static_encoder(self)
+
+    monkeypatch.setattr(EmbeddingModel, "bulk_encoder", only_static)
+    assert answers(history_repo, reranked, QUESTIONS) == asked
+
+
+def test_a_database_whose_vectors_nobody_reranks_needs_no_fill(
+        history_repo: Path, tmp_path: Path) -> None:
+    import kenning
+    from kenning.repository.gitrepo import GitRepo
+    from tests.conftest import update
+
+    db = tmp_path / "k.db"
+    update(GitRepo.discover(history_repo), db, embed=False)
+    with kenning.open(history_repo, db=db) as k:
+        assert k.fill_vectors() is None  # no embeddings table at all
+    conn = database.connect(db, write=False)
+    try:
+        assert fill.reranker(conn) is None
+    finally:
+        conn.close()
+
+
+def test_the_lock_says_whether_a_fill_runs(reranked: Path) -> None:
+    assert not fill.running(reranked)
+    with fill._locked(reranked, wait=False) as got:
+        assert got
+        assert fill.running(reranked)
+    assert not fill.running(reranked)
+
+
+def test_scrape_makes_the_vectors_in_the_background_and_says_so(
+        history_repo: Path, kenning: Runner) -> None:
+    """The real commands: the scrape returns, a detached child embeds, the cache fills."""
+    recipe = history_repo / ".kenning" / "recipe.toml"
+    recipe.parent.mkdir(exist_ok=True)
+    recipe.write_text('[materialize.embeddings]\nmodel = "static-rerank"\n')
+    background = {fill.NO_BACKGROUND_ENV: ""}  # the suite sets it: no test leaves a child
+    quiet = kenning("scrape", "--no-background", cwd=history_repo, env=background)
+    assert "background" not in quiet.stderr
+    db = history_repo / ".kenning" / "kenning.db"
+    todo = len(missing_now(db))
+    assert todo > 0
+
+    kenning("materialize", "embeddings", "--rebuild", cwd=history_repo)
+    assert len(missing_now(db)) == todo  # the environment's switch: none started either
+    done = kenning("materialize", "embeddings", "--rebuild", cwd=history_repo, env=background)
+    assert f"MiniLM makes {todo} re-ranking vectors in the background (pid " in done.stderr
+    pid = int(done.stderr.split("(pid ")[1].split(")")[0])
+    deadline = time.monotonic() + 300  # a bound against a hang, not a timing assertion
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid)
+    assert missing_now(db) == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a finished child of another session is reaped by init; until then it is a zombie
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+def test_a_fill_runs_only_when_no_one_else_wants_the_cpu(tmp_path: Path,
+                                                          kenning: Runner) -> None:
+    """SCHED_IDLE, and the lowest weight for its session's autogroup: without the latter a
+    question beside a detached fill took twice as long (the CPU is shared by session first)."""
+    import subprocess
+    import sys
+
+    probe = ("import os\nfrom kenning.embed.fill import _lowest_priority\n_lowest_priority()\n"
+             "print(os.sched_getscheduler(0) == os.SCHED_IDLE)\n"
+             "print(open('/proc/self/autogroup').read().split()[-1])\n")
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           check=True, start_new_session=True).stdout.split()
+    assert shown == ["True", "19"]

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from kenning.api.handle import Kenning
+    from kenning.api.handle import Kenning, VectorFill
     from kenning.materialize.engine import RunResult
     from kenning.progress import Notice
 
@@ -84,17 +84,19 @@ def warn_grouped(notices: Sequence[Notice], *, verbose: bool) -> None:
             warn(str(group[0]))
 
 
-def start_vector_fill(k: Kenning, runs: Sequence[RunResult], *, quiet: bool) -> None:
+def start_vector_fill(k: Kenning, runs: Sequence[RunResult], *, quiet: bool
+                      ) -> VectorFill | None:
     """After a run that changed a `static-rerank` database's embeddings: its re-ranking
     vectors made in the background (Kenning.fill_vectors), and a line that says so."""
     if not any(r.name == "embeddings" and r.action != "fresh" for r in runs):
-        return
+        return None
     filling = k.fill_vectors()
     if filling is not None and filling.pid is not None and not quiet:
         err.print(f"kenning: MiniLM makes {filling.vectors} re-ranking vectors in the "
                   f"background (pid {filling.pid}); until then a question makes its own "
                   "candidates' (the same answers, seconds slower)", markup=False,
                   highlight=False)
+    return filling
 
 
 def embeddings_note(details: dict[str, Any]) -> str:

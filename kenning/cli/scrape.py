@@ -98,8 +98,8 @@ def scrape_command(
                               materialize=not no_materialize, embed=not no_embed,
                               workers=workers, progress=progress)
             counts = k.status().counts if not report.scrape.unchanged else {}
-            if background:
-                start_vector_fill(k, report.materialized, quiet=quiet or as_json)
+            filling = start_vector_fill(k, report.materialized, quiet=quiet or as_json
+                                        ) if background else None
             path = k.db_path
     finally:
         progress.close()
@@ -113,7 +113,10 @@ def scrape_command(
                     "seconds": round(seconds, 3),
                     "warnings": [{"kind": w.kind, "where": w.where, "message": w.message}
                                  for w in result.warnings],
-                    "materialized": [r.as_dict() for r in report.materialized]})
+                    "materialized": [r.as_dict() for r in report.materialized],
+                    # a static-rerank database's re-ranking vectors, being made
+                    "background": None if filling is None else {
+                        "vectors": filling.vectors, "pid": filling.pid}})
         return
     if quiet:
         return

@@ -317,5 +317,7 @@ def test_unchanged_parameters_keep_the_hash_older_databases_stored() -> None:
         {"half_life_days": 30.0, "windows": [7, 30, 90]})
     for name in ("views", "fts"):
         assert params_hash(recipe.materializer(name)[1]) == stored({}), name
-    # embeddings gained its model: one rebuild, whose vectors all come from the cache
-    assert params_hash(recipe.materializer("embeddings")[1]) == stored({"model": "minilm"})
+    # embeddings gained its model, then the default became static-rerank: one rebuild
+    # (static vectors, seconds), whose re-ranking vectors the cache has from minilm's
+    assert params_hash(recipe.materializer("embeddings")[1]) == stored(
+        {"model": "static-rerank"})

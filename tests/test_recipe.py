@@ -40,7 +40,8 @@ def test_the_default_recipe_is_what_the_dataclasses_declare(tmp_path: Path) -> N
         "enabled": True, "max_changeset": 30, "min_revisions": 5, "min_shared": 5,
         "min_degree": 30.0, "include_merges": False}
     assert recipe.materializer("signals")[1] == SignalsParams(windows=(7, 30, 90))
-    assert recipe.values["materialize"]["embeddings"] == {"enabled": True, "model": "minilm"}
+    assert recipe.values["materialize"]["embeddings"] == {"enabled": True,
+                                                             "model": "static-rerank"}
     assert recipe.rrf_k == 60
     assert list(recipe.values["materialize"]) == list(MATERIALIZERS)
 

@@ -29,6 +29,7 @@ def test_after_a_fill_a_question_embeds_nothing_and_answers_the_same(
         reranked: Path, history_repo: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     use_cache(monkeypatch, tmp_path / "asked.sqlite")
+    assert "re-ranking vectors itself" in made_note(history_repo, reranked)
     asked = answers(history_repo, reranked, QUESTIONS)  # each question made its own
     use_cache(monkeypatch, tmp_path / "filled.sqlite")
     todo = len(missing_now(reranked))
@@ -47,6 +48,15 @@ def test_after_a_fill_a_question_embeds_nothing_and_answers_the_same(
 
     monkeypatch.setattr(EmbeddingModel, "bulk_encoder", only_static)
     assert answers(history_repo, reranked, QUESTIONS) == asked
+    assert made_note(history_repo, reranked) == ""
+
+
+def made_note(repo: Path, db: Path) -> str:
+    """What a hybrid question's answer says about the re-ranking vectors it made."""
+    import kenning
+
+    with kenning.open(repo, db=db) as k:
+        return " ".join(n for n in k.scry(QUESTIONS[0]).notes if "re-ranking" in n)
 
 
 def test_a_database_whose_vectors_nobody_reranks_needs_no_fill(

@@ -31,13 +31,14 @@ if TYPE_CHECKING:
 
     from kenning.embed.encode import Encoder
 
-# MiniLM stays the default. static-rerank makes the first scrape of flask 1.3x the
-# --no-embed one (minilm: 13x) at equal quality (semble hybrid NDCG@10 .812 vs .807,
-# flask held-out MRR .409 vs .402), but pays at query time: a question whose
-# candidates were never re-ranked embeds up to 400 texts with MiniLM (40-77 s at load
-# 9, measured 2026-12-02), and warm questions were 2-3 s slower. Select it with the
-# recipe's `model = "static-rerank"` where the first scrape matters more.
-DEFAULT_MODEL = "minilm"
+# static-rerank is the default: a first scrape of flask takes 1.3x the --no-embed one
+# (minilm: 13x) at the same quality (semble's benchmark, 13 repositories: plain NDCG@10
+# .861 vs .860; flask's held-out questions: hybrid MRR .454 vs .463, within noise; at
+# c45eee5). What it costs, the MiniLM vector of every candidate a question re-ranks, is
+# made in the background after the scrape (fill.py); until that is done (a minute and a
+# half for flask) a question makes its own candidates' (~10 s). `minilm` embeds every
+# document with MiniLM during the scrape instead.
+DEFAULT_MODEL = "static-rerank"
 # here, not in static.py, so that naming a model (recipe checks) never loads numpy
 STATIC_DISTILL_VERSION = 1  # bump when the distillation changes the table
 STATIC_MAX_TOKENS = 512  # a static model has no window; this only bounds the work per text

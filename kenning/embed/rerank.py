@@ -33,35 +33,37 @@ FIRST_PASS_WEIGHT = 0.5
 
 def rerank(conn: apsw.Connection, model_id: str, query: np.ndarray,
            found: dict[str, list[tuple[int, float]]],
-           limits: dict[str, int]) -> dict[str, list[tuple[int, float]]]:
+           limits: dict[str, int]) -> tuple[dict[str, list[tuple[int, float]]], int]:
     """Each window's candidates, (doc_id, re-ranker cosine + FIRST_PASS_WEIGHT x first-pass
-    cosine) best first, at most its limit. Equal scores are ordered by event_id (content,
-    the same in every build)."""
+    cosine) best first, at most its limit, and how many re-ranker vectors were made for
+    them (not in the cache). Equal scores are ordered by event_id (content, the same in
+    every build)."""
     from kenning.embed.models import embedding_model, model_for_vectors
 
     second = model_for_vectors(model_id).rerank
     assert second is not None, f"{model_id} is not a re-ranked model"
     doc_ids = sorted({d for hits in found.values() for d, _ in hits})
     if not doc_ids:
-        return found
+        return found, 0
     marks = ",".join("?" * len(doc_ids))
     rows = {int(r[0]): (str(r[1]), str(r[2])) for r in conn.execute(
         "SELECT d.doc_id, e.event_id, e.text_hash FROM embeddings e JOIN documents d "
         f"USING (event_id) WHERE d.doc_id IN ({marks})", doc_ids)}
-    vectors = candidate_vectors(conn, embedding_model(second), rows)
+    vectors, made = candidate_vectors(conn, embedding_model(second), rows)
     out: dict[str, list[tuple[int, float]]] = {}
     for name, hits in found.items():
         scored = [(d, float(vectors[d] @ query) + FIRST_PASS_WEIGHT * first, rows[d][0])
                   for d, first in hits]
         scored.sort(key=lambda item: (-item[1], item[2]))
         out[name] = [(d, score) for d, score, _ in scored[:limits[name]]]
-    return out
+    return out, made
 
 
 def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
-                      rows: dict[int, tuple[str, str]]) -> dict[int, np.ndarray]:
+                      rows: dict[int, tuple[str, str]]) -> tuple[dict[int, np.ndarray], int]:
     """doc_id -> the model's vector of the document's text, from the cache or computed
-    (and cached). `rows`: doc_id -> (event_id, hash of the text the first pass embedded)."""
+    (and cached), and how many were computed. `rows`: doc_id -> (event_id, hash of the
+    text the first pass embedded)."""
     from kenning.embed.cache import VectorCache
 
     try:
@@ -83,7 +85,7 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
         cache.close()
     # a first-pass hash the re-ranker's text function no longer makes has no vector: 0
     zero = np.zeros(DIMENSIONS, dtype=np.float32)
-    return {doc_id: known.get(h, zero) for doc_id, (_, h) in rows.items()}
+    return {doc_id: known.get(h, zero) for doc_id, (_, h) in rows.items()}, len(texts)
 
 
 

@@ -31,15 +31,20 @@ SIF_COEFFICIENT = 1e-4
 _UNUSED = re.compile(r"\[unused\d+\]")
 
 
-def static_table_file(cache_dir: Path | None = None) -> Path:
-    """The distilled table for the installed weights, built first if missing."""
+def static_table_path(cache_dir: Path | None = None) -> Path:
+    """Where the distilled table for the installed weights is (or will be) kept."""
     from kenning.embed.onnx_encoder import weights_digest
 
-    folder = models_dir(cache_dir)
     digest = weights_digest(model_path() / "model.safetensors")[:16]
-    target = folder / f"{MODEL_NAME}-static{DISTILL_VERSION}-{digest}.npy"
+    return models_dir(cache_dir) / f"{MODEL_NAME}-static{DISTILL_VERSION}-{digest}.npy"
+
+
+def static_table_file(cache_dir: Path | None = None) -> Path:
+    """The distilled table for the installed weights, built first if missing."""
+    target = static_table_path(cache_dir)
     if target.is_file():
         return target
+    folder = target.parent
     table = distill(cache_dir)
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=target.name, suffix=".part")

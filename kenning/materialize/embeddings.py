@@ -70,12 +70,13 @@ def _known_model(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class EmbeddingsParams(Params):
-    model: str = param(DEFAULT_MODEL, "minilm (all-MiniLM-L6-v2, 256 tokens, every document), "
-                       "static-rerank (static vectors for every document, ~10x faster first "
-                       "scrape; at query time MiniLM re-scores the best candidates, each "
-                       "text once per machine: first questions are slow), minilm-128, "
-                       "minilm-64, minilm-brief (code: name, signature, doc comment), static "
-                       "(distilled from MiniLM, ~100x faster, no re-ranking)", check=_known_model)
+    model: str = param(DEFAULT_MODEL, "static-rerank (static vectors distilled from MiniLM "
+                       "for every document, made in seconds; MiniLM re-scores each question's "
+                       "best candidates, with their MiniLM vectors made in the background "
+                       "after a scrape), minilm (all-MiniLM-L6-v2 for every document during "
+                       "the scrape: minutes the first time), minilm-128, minilm-64, "
+                       "minilm-brief (code: name, signature, doc comment), static (the "
+                       "static vectors alone, no re-ranking)", check=_known_model)
 
 
 def _model(params: EmbeddingsParams) -> EmbeddingModel:
@@ -121,6 +122,13 @@ class EmbeddingsMaterializer:
         self._pending.clear()
         if not texts:
             return {"model": model.name, "embedded": 0, "cached": 0, "seconds": 0.0}
+        if model.static and progress is not None:
+            from kenning.embed.static import static_table_path
+
+            if not static_table_path().is_file():
+                progress.note("building the static model from MiniLM's weights into the user "
+                              "cache: once per machine, about a minute "
+                              "(`python -m kenning.embed.build` does it ahead)")
         cache = VectorCache()
         try:
             vectors, hashes, stats = embed_texts(

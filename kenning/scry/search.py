@@ -148,6 +148,10 @@ class Searcher:
         sides = _sides(self.conn, filters)
         window = max(WINDOW, 5 * limit)
         arms = self._candidates(wanted, mode, filters, sides, window)
+        if mode != "lexical" and self._semantic is not None and self._semantic.made:
+            notes.append(f"this question made {self._semantic.made} MiniLM re-ranking vectors "
+                         "itself (seconds): the background fill a scrape starts had not made "
+                         "them yet")
         history = self._history(arms.get("history", {}), wanted)
         groups = group.group(history)
         code: list[rank.Slot] = []

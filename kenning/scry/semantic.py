@@ -45,6 +45,7 @@ class SemanticIndex:
     def __init__(self, conn: apsw.Connection) -> None:
         self.conn = conn
         self._matrix: VectorMatrix | None = None
+        self.made = 0  # re-ranking vectors the last search made itself (not in the cache)
 
     def matrix(self) -> VectorMatrix:
         if self._matrix is None or self._matrix.version != version_of(self.conn):
@@ -82,12 +83,15 @@ class SemanticIndex:
                ) -> dict[str, list[tuple[int, float]]]:
         """A re-ranked model's windows re-scored (`score` kept RERANK_TOP of each); any
         other model's as they are."""
+        self.made = 0
         if query.shape[0] != 2 * DIMENSIONS:
             return found
         from kenning.embed.rerank import rerank
 
-        return rerank(self.conn, selection.matrix.model_id, query[DIMENSIONS:].astype(np.float32),
-                      found, {name: limit for name, (_, limit) in windows.items()})
+        found, self.made = rerank(self.conn, selection.matrix.model_id,
+                                  query[DIMENSIONS:].astype(np.float32), found,
+                                  {name: limit for name, (_, limit) in windows.items()})
+        return found
 
 
 def score(selection: Selection, query: np.ndarray,

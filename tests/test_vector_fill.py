@@ -4,6 +4,7 @@ ones it would have computed itself."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -99,7 +100,11 @@ def test_scrape_makes_the_vectors_in_the_background_and_says_so(
 
     kenning("materialize", "embeddings", "--rebuild", cwd=history_repo)
     assert len(missing_now(db)) == todo  # the environment's switch: none started either
-    done = kenning("materialize", "embeddings", "--rebuild", cwd=history_repo, env=background)
+    status = json.loads(kenning("status", "--json", cwd=history_repo).stdout)
+    assert status["rerank"] == {"model": "minilm", "missing": todo, "filling": False}
+    assert f"{todo} minilm vectors not made yet" in kenning("status", cwd=history_repo).stdout
+    # nothing to catch up, but the vectors are missing: `materialize` starts the fill
+    done = kenning("materialize", cwd=history_repo, env=background)
     assert f"MiniLM makes {todo} re-ranking vectors in the background (pid " in done.stderr
     pid = int(done.stderr.split("(pid ")[1].split(")")[0])
     deadline = time.monotonic() + 300  # a bound against a hang, not a timing assertion
@@ -107,6 +112,8 @@ def test_scrape_makes_the_vectors_in_the_background_and_says_so(
         time.sleep(0.2)
     assert not _alive(pid)
     assert missing_now(db) == []
+    assert json.loads(kenning("status", "--json", cwd=history_repo).stdout)["rerank"][
+        "missing"] == 0
 
 
 def _alive(pid: int) -> bool:

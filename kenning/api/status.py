@@ -30,6 +30,9 @@ class Status:
     missing_blobs: dict[str, int] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
     materializers: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> state, reason
+    # a static-rerank database: re-ranking vectors not yet made, and whether the
+    # background fill (kenning/embed/fill.py) is making them now
+    rerank: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,9 +54,19 @@ def status(repo: GitRepo | None, db_path: Path, recipe: Recipe) -> Status:
         result.stale.append(f"eventlog: {moment.note()}")
     try:
         _materializer_status(conn, recipe, result)
+        _rerank_status(conn, db_path, result)
     finally:
         conn.close()
     return result
+
+
+def _rerank_status(conn: apsw.Connection, db_path: Path, result: Status) -> None:
+    from kenning.embed import fill
+
+    model = fill.reranker(conn)
+    if model is not None:
+        result.rerank = {"model": model.name, "missing": len(fill.missing(conn, model)),
+                         "filling": fill.running(db_path)}
 
 
 def _materializer_status(conn: apsw.Connection, recipe: Recipe, result: Status) -> None:

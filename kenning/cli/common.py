@@ -84,11 +84,13 @@ def warn_grouped(notices: Sequence[Notice], *, verbose: bool) -> None:
             warn(str(group[0]))
 
 
-def start_vector_fill(k: Kenning, runs: Sequence[RunResult], *, quiet: bool
-                      ) -> VectorFill | None:
-    """After a run that changed a `static-rerank` database's embeddings: its re-ranking
-    vectors made in the background (Kenning.fill_vectors), and a line that says so."""
-    if not any(r.name == "embeddings" and r.action != "fresh" for r in runs):
+def start_vector_fill(k: Kenning, runs: Sequence[RunResult], *, quiet: bool,
+                      only_after_change: bool = True) -> VectorFill | None:
+    """After a run of a `static-rerank` database's embeddings (that changed them, unless
+    `only_after_change` is off): its missing re-ranking vectors made in the background
+    (Kenning.fill_vectors), and a line that says so."""
+    if not any(r.name == "embeddings" and (r.action != "fresh" or not only_after_change)
+               for r in runs):
         return None
     filling = k.fill_vectors()
     if filling is not None and filling.pid is not None and not quiet:

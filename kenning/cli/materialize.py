@@ -48,7 +48,8 @@ def materialize_command(
     try:
         with open_handle(repo, db) as k:
             results = k.materialize(names or (), rebuild=rebuild, progress=progress)
-            start_vector_fill(k, results, quiet=quiet or as_json)
+            # here even when nothing changed: it restarts a fill that was stopped
+            start_vector_fill(k, results, quiet=quiet or as_json, only_after_change=False)
             source = k.recipe.source
     finally:
         progress.close()

@@ -45,6 +45,12 @@ def status_command(
     for name, state in info.materializers.items():
         reason = f": {state['reason']}" if state["reason"] else ""
         out.print(f"{name:<12} {state['state']}{reason}", markup=False)
+    if info.rerank.get("missing"):
+        doing = ("being made in the background" if info.rerank["filling"] else
+                 "each question makes its candidates' (`kenning materialize` starts the "
+                 "background fill)")
+        out.print(f"re-ranking   {info.rerank['missing']} {info.rerank['model']} vectors not "
+                  f"made yet: {doing}", markup=False)
     if info.stale:
         out.print("to catch up: run `kenning scrape`" if note and not info.cutoff
                   else "to catch up: run `kenning materialize`")

@@ -314,7 +314,11 @@ def test_no_command_imports_torch_not_even_embedding(history_repo: Path, tmp_pat
         assert "onnxruntime" not in modules, args
         # typer 0.29 builds a pydantic adapter per option: +0.4 s a call at load 3 (0.28 pinned)
         assert not modules & {"pydantic", "mcp"}, (args, modules & {"pydantic", "mcp"})
-    modules = imported(["materialize", "embeddings"], history_repo)  # embeds with onnxruntime
+    modules = imported(["materialize", "embeddings"], history_repo)  # the static model
+    assert "numpy" in modules and not modules & HEAVY, modules & HEAVY
+    recipe = history_repo / ".kenning" / "recipe.toml"
+    recipe.write_text('[materialize.embeddings]\nmodel = "minilm"\n')
+    modules = imported(["materialize", "embeddings"], history_repo)  # MiniLM: onnxruntime
     assert "onnxruntime" in modules and not modules & HEAVY, modules & HEAVY
 
 

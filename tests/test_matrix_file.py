@@ -79,7 +79,7 @@ def test_a_scrape_leaves_the_file_that_the_next_query_maps(repo: Path) -> None:
     Path(str(db) + FILE_SUFFIX).unlink()
     with kenning.open(repo) as k:
         read_answer = k.scry(QUERY)  # from SQLite, writing the file again
-    assert mapped_answer == read_answer
+    assert mapped_answer.results == read_answer.results  # (the first made re-ranking vectors)
     assert mapped(load(db))
 
 

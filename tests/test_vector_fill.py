@@ -86,8 +86,10 @@ def test_the_lock_says_whether_a_fill_runs(reranked: Path) -> None:
 
 
 def test_scrape_makes_the_vectors_in_the_background_and_says_so(
-        history_repo: Path, kenning: Runner) -> None:
+        history_repo: Path, tmp_path: Path, kenning: Runner,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The real commands: the scrape returns, a detached child embeds, the cache fills."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no other test's vectors
     recipe = history_repo / ".kenning" / "recipe.toml"
     recipe.parent.mkdir(exist_ok=True)
     recipe.write_text('[materialize.embeddings]\nmodel = "static-rerank"\n')

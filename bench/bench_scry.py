@@ -1,7 +1,7 @@
 """scry latency: lexical and hybrid from the shell (cold), and warm in-process.
 
     .venv/bin/python -m bench.bench_scry [--docs 100000] [--repeat 5] [--db PATH]
-                                         [--against OTHER_TREE]
+                                         [--against OTHER_TREE] [--model NAME]
 
 Builds a database with N searchable documents (one per event: commit-, note-
 and code-like texts drawn Zipf-like from a 20,000-word vocabulary, seeded) and
@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from kenning.embed.models import DEFAULT_MODEL
 from kenning.scry.matrix import FILE_SUFFIX
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,16 +55,19 @@ QUERIES = ["retry the request with backoff", "why did we drop the cache", "parse
            "rebuild after a recipe change"]
 
 
-def build(path: Path, docs: int) -> None:
-    from kenning.embed.models import DEFAULT_MODEL, embedding_model
+def build(path: Path, docs: int, model_name: str) -> None:
+    from kenning.embed.models import embedding_model
     from kenning.eventlog import database
     from kenning.materialize import generation
     from kenning.materialize.embeddings import EmbeddingsMaterializer
     from kenning.materialize.fts import FtsMaterializer
     from kenning.materialize.tokens import index_text, path_text
 
-    # random vectors labelled as the default model's, so the query encoder is the real one
-    model = embedding_model(DEFAULT_MODEL).model_id
+    # random vectors labelled as the model's, so the query encoder is the real one
+    chosen = embedding_model(model_name)
+    model = chosen.model_id
+    reranker = embedding_model(chosen.rerank) if chosen.rerank else None
+    second = []  # a re-ranked model: its re-ranker's vectors, in the run's vector cache
 
     rng = random.Random(7)
     vrng = np.random.default_rng(7)
@@ -96,7 +101,10 @@ def build(path: Path, docs: int) -> None:
                          title.split()[0] if code else None, file_words))
             fts.append((n + 1, title, file_words, text))
             v = vrng.standard_normal(384).astype(np.float32)
-            vecs.append((f"e{n:08d}", model, "h", (v / np.linalg.norm(v)).tobytes()))
+            vecs.append((f"e{n:08d}", model, f"h{n}", (v / np.linalg.norm(v)).tobytes()))
+            if reranker is not None:
+                w = vrng.standard_normal(384).astype(np.float32)
+                second.append((f"h{n}", w / np.linalg.norm(w)))
         conn.executemany(
             "INSERT INTO documents(doc_id, event_id, kind, event_type, timestamp, source, "
             "author, paths, title, body, search_text, path, start_line, end_line, symbol, "
@@ -109,9 +117,22 @@ def build(path: Path, docs: int) -> None:
         conn.execute(generation.DDL)
         generation.draw(conn, "fts")
         generation.draw(conn, "embeddings")
-        conn.execute("CREATE TABLE bench_build(fts_version TEXT)")
-        conn.execute("INSERT INTO bench_build VALUES (?)", (str(FtsMaterializer.version),))
+        conn.execute("CREATE TABLE bench_build(fts_version TEXT, model TEXT)")
+        conn.execute("INSERT INTO bench_build VALUES (?, ?)",
+                     (str(FtsMaterializer.version), model_name))
     conn.close()
+    if reranker is not None:
+        from kenning.embed.cache import VectorCache
+
+        cache = VectorCache(vector_cache_home(path) / "kenning" / "vectors.sqlite")
+        cache.put_many(reranker.vectors_id, second)
+        cache.close()
+
+
+def vector_cache_home(db: Path) -> Path:
+    """The XDG_CACHE_HOME of a run on `db`: its re-ranker's vectors (random, as the
+    database's) beside it, so a question computes none, as after a background fill."""
+    return db.parent / (db.name + "-xdg")
 
 
 def interleaved(runs: dict[str, tuple[list[str], dict[str, str]]], repeat: int,
@@ -141,31 +162,33 @@ def spread(seconds: list[float]) -> str:
     return f"{statistics.median(ms):6.0f} ms  ({ms[0]:.0f}-{ms[-1]:.0f})"
 
 
-def _current(db: Path) -> bool:
-    """Whether `db` was built for today's search index (build() records its version)."""
+def _current(db: Path, model_name: str) -> bool:
+    """Whether `db` was built for today's search index and this model (build() records
+    both)."""
     from kenning.eventlog import database
     from kenning.materialize.fts import FtsMaterializer
 
     conn = database.connect(db, write=False)
     try:
-        row = conn.execute("SELECT fts_version FROM bench_build").fetchone()
-    except Exception:  # no such table: built before builds were labelled
+        row = conn.execute("SELECT fts_version, model FROM bench_build").fetchone()
+    except Exception:  # no such table or column: built before builds were labelled
         row = None
     finally:
         conn.close()
-    return row is not None and str(row[0]) == str(FtsMaterializer.version)
+    return row is not None and (str(row[0]), row[1]) == (str(FtsMaterializer.version),
+                                                          model_name)
 
 
-def ensure_built(db: Path, docs: int) -> None:
+def ensure_built(db: Path, docs: int, model_name: str) -> None:
     """The generated database at `db`, built now unless a previous run kept one that
-    today's search index can read (an older kenning's is rebuilt)."""
-    if db.exists() and not _current(db):
-        print(f"{db} was built by an older kenning: building it again")
+    today's search index can read, for this model (another is built again)."""
+    if db.exists() and not _current(db, model_name):
+        print(f"{db} was built by an older kenning or for another model: building it again")
         for stale in db.parent.glob(db.name + "*"):
-            stale.unlink()
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     if not db.exists():
         started = time.perf_counter()
-        build(db, docs)
+        build(db, docs, model_name)
         print(f"built {docs:,} documents + vectors in "
               f"{time.perf_counter() - started:.1f}s ({db.stat().st_size / 1e6:.0f} MB)")
 
@@ -178,10 +201,20 @@ def main() -> None:
                         help="keep the generated database here and reuse it next time")
     parser.add_argument("--against", type=Path, default=None,
                         help="another kenning checkout whose shell queries run interleaved")
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help="the embedding model the vectors are labelled with (default: "
+                        "kenning's default); a re-ranked one gets its re-ranker's vectors "
+                        "in a vector cache of the run's own")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
-        ensure_built(db, args.docs)
+        ensure_built(db, args.docs, args.model)
+        from kenning.embed.cache import models_dir
+
+        # the run's vector cache (a re-ranker's vectors); the built model files stay
+        ENV["KENNING_MODELS_DIR"] = str(models_dir())
+        ENV["XDG_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"] = str(vector_cache_home(db))
+        print(f"model: {args.model}")
         py = [sys.executable]
         q = QUERIES[0]
         scry = ["-m", "kenning", "scry", q, "--db", str(db)]

@@ -1,7 +1,7 @@
 """Hybrid search through `kenning mcp`, through the Python handle, and in-process.
 
     .venv/bin/python -m bench.bench_mcp [--docs 100000] [--repeat 5] [--starts 5] [--db PATH]
-                                        [--against OTHER_TREE] [--starts-only]
+                                        [--against OTHER_TREE] [--starts-only] [--model NAME]
 
 On the 100k-document database of bench/bench_scry.py (built once, or reused with
 --db), bound to a one-commit repository so the server follows HEAD exactly as in real
@@ -41,7 +41,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 # before bench_scry loads numpy: one BLAS thread, as every kenning query runs (the
 # server's too); otherwise this process alone would get a pool
 import kenning.scry  # noqa: F401
-from bench.bench_scry import ENV, QUERIES, ROOT, ensure_built
+from bench.bench_scry import ENV, QUERIES, ROOT, model_option, prepare
 from fixtures.builder import RepoBuilder
 
 COLD_BASELINE = """
@@ -54,17 +54,14 @@ Searcher(database.connect(Path(sys.argv[1]), write=False)).search(sys.argv[2])
 
 
 def bind_to_repository(db: Path, repo: Path) -> None:
-    """A one-commit repository whose HEAD the database says it stands at; the random
-    vectors are labelled as the default model's, so the query encoder is the real one."""
-    from kenning.embed.models import DEFAULT_MODEL, embedding_model
+    """A one-commit repository whose HEAD the database says it stands at (its random
+    vectors are labelled with --model's id, so the query encoder is the real one)."""
     from kenning.eventlog import database, state
 
     head = RepoBuilder(repo).commit("bench", "2024-01-01T00:00:00+00:00", {"a.txt": "a\n"})
     conn = database.connect(db, write=True)
     with database.write_transaction(conn, db):
         state.mark_scraped(conn, "git", head, head)
-        conn.execute("UPDATE embeddings SET model = ?",
-                     (embedding_model(DEFAULT_MODEL).model_id,))
     conn.close()
 
 
@@ -172,10 +169,11 @@ def main() -> None:
                         help="another kenning checkout whose server starts are interleaved")
     parser.add_argument("--starts-only", action="store_true",
                         help="only the fresh starts, not the warm per-query figures")
+    model_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
-        ensure_built(db, args.docs)
+        prepare(db, args.docs, args.model)
         repo = Path(tmp) / "repo"
         bind_to_repository(db, repo)
         print(f"load before: {uptime()}")

@@ -193,6 +193,25 @@ def ensure_built(db: Path, docs: int, model_name: str) -> None:
               f"{time.perf_counter() - started:.1f}s ({db.stat().st_size / 1e6:.0f} MB)")
 
 
+def prepare(db: Path, docs: int, model_name: str) -> None:
+    """The database at `db` (built now, or kept from a previous run), and this process
+    and ENV pointed at its vector cache (a re-ranker's vectors); the built model files
+    stay where they are."""
+    from kenning.embed.cache import models_dir
+
+    ensure_built(db, docs, model_name)
+    ENV["KENNING_MODELS_DIR"] = str(models_dir())
+    ENV["XDG_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"] = str(vector_cache_home(db))
+    print(f"model: {model_name}")
+
+
+def model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help="the embedding model the vectors are labelled with (default: "
+                        "kenning's default); a re-ranked one gets its re-ranker's vectors "
+                        "in a vector cache of the run's own")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=100_000)
@@ -201,20 +220,11 @@ def main() -> None:
                         help="keep the generated database here and reuse it next time")
     parser.add_argument("--against", type=Path, default=None,
                         help="another kenning checkout whose shell queries run interleaved")
-    parser.add_argument("--model", default=DEFAULT_MODEL,
-                        help="the embedding model the vectors are labelled with (default: "
-                        "kenning's default); a re-ranked one gets its re-ranker's vectors "
-                        "in a vector cache of the run's own")
+    model_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
-        ensure_built(db, args.docs, args.model)
-        from kenning.embed.cache import models_dir
-
-        # the run's vector cache (a re-ranker's vectors); the built model files stay
-        ENV["KENNING_MODELS_DIR"] = str(models_dir())
-        ENV["XDG_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"] = str(vector_cache_home(db))
-        print(f"model: {args.model}")
+        prepare(db, args.docs, args.model)
         py = [sys.executable]
         q = QUERIES[0]
         scry = ["-m", "kenning", "scry", q, "--db", str(db)]

@@ -47,6 +47,8 @@ from pathlib import Path
 
 import apsw
 
+from kenning.processes import alive
+
 QUERIES = ("how are blueprints registered on the application",
            "where is the request context pushed",
            "why was the json provider changed")
@@ -176,7 +178,7 @@ def scrape(args: argparse.Namespace) -> None:
                 figures["cold"] = ask(db, cache)
             pid = (report.get("background") or {}).get("pid")
             if pid is not None:  # the background fill: waited for, so no run competes with it
-                while _alive(pid):
+                while alive(pid):
                     time.sleep(0.2)
                 figures["fill done"] = time.perf_counter() - started - seconds
                 figures["fill vectors"] = report["background"]["vectors"]
@@ -215,15 +217,6 @@ def scrape(args: argparse.Namespace) -> None:
                       f"{' '.join(f'{t:.2f}' for t in cold)} s; after the fill "  # type: ignore[union-attr]
                       f"{' '.join(f'{t:.2f}' for t in warm)} s (last round)")  # type: ignore[union-attr]
         print(load())
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process runs (not a zombie waiting for init to reap it)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def _index_committed(db: Path) -> bool:

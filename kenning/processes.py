@@ -10,6 +10,9 @@ The "parent" the kernel watches is the thread that started the child. Pools fork
 their workers in the thread that submits the first job, and git is started
 where it is read, all in kenning's main thread; a child started from another
 thread would be killed when that thread ends.
+
+The one child meant to outlive kenning, the background fill of re-ranking vectors, is
+started detached by kenning/embed/fill.py; `alive` tells when it has ended.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -79,3 +83,13 @@ def _watch(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs, a zombie not counted (a detached child such as the
+    background fill is reaped by init, some time after it ends). Linux: /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"

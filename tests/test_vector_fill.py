@@ -12,6 +12,7 @@ import pytest
 
 from kenning.embed import fill
 from kenning.eventlog import database
+from kenning.processes import alive
 from tests.conftest import Runner
 from tests.test_embed_rerank import QUESTIONS, answers, use_cache
 
@@ -110,21 +111,12 @@ def test_scrape_makes_the_vectors_in_the_background_and_says_so(
     assert f"MiniLM makes {todo} re-ranking vectors in the background (pid " in done.stderr
     pid = int(done.stderr.split("(pid ")[1].split(")")[0])
     deadline = time.monotonic() + 300  # a bound against a hang, not a timing assertion
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _alive(pid)
+    assert not alive(pid)
     assert missing_now(db) == []
     assert json.loads(kenning("status", "--json", cwd=history_repo).stdout)["rerank"][
         "missing"] == 0
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process runs (not a zombie: a detached child is reaped by init)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def test_a_fill_runs_only_when_no_one_else_wants_the_cpu(tmp_path: Path,

@@ -75,7 +75,7 @@ def fill(db_path: Path, progress: Progress | None = None) -> int:
             texts = texts_of(conn, missing(conn, model), model) if model else {}
         finally:
             conn.close()
-        if not texts or model is None:
+        if model is None or not texts:
             return 0
         with _cache() as cache:
             _, _, stats = embed_texts(list(texts.values()), cache=cache,

@@ -31,13 +31,13 @@ if TYPE_CHECKING:
 
     from kenning.embed.encode import Encoder
 
-# static-rerank is the default: a first scrape of flask takes 1.3x the --no-embed one
-# (minilm: 13x) at the same quality (semble's benchmark, 13 repositories: plain NDCG@10
-# .861 vs .860; flask's held-out questions: hybrid MRR .454 vs .463, within noise; at
-# c45eee5). What it costs, the MiniLM vector of every candidate a question re-ranks, is
-# made in the background after the scrape (fill.py); until that is done (a minute and a
-# half for flask) a question makes its own candidates' (~10 s). `minilm` embeds every
-# document with MiniLM during the scrape instead.
+# static-rerank is the default: a first scrape of flask takes 1.5x the --no-embed one
+# (minilm: 17x), at the same quality within the benchmarks' bootstrap intervals
+# (semble's 13 repositories, plain NDCG@10 .861 vs .860; flask's held-out questions,
+# hybrid MRR .454 vs .463). What it costs, the MiniLM vector of every candidate a
+# question re-ranks, is made in the background after the scrape (fill.py); until that
+# is done (about two minutes for flask) a question makes its own candidates' (15-25 s
+# there). `minilm` embeds every document with MiniLM during the scrape instead.
 DEFAULT_MODEL = "static-rerank"
 # here, not in static.py, so that naming a model (recipe checks) never loads numpy
 STATIC_DISTILL_VERSION = 1  # bump when the distillation changes the table

@@ -88,7 +88,6 @@ def candidate_vectors(conn: apsw.Connection, model: EmbeddingModel,
     return {doc_id: known.get(h, zero) for doc_id, (_, h) in rows.items()}, len(texts)
 
 
-
 def texts_of(conn: apsw.Connection, event_ids: Sequence[str],
              model: EmbeddingModel) -> dict[str, str]:
     """hash -> the text `model` embeds for each of these events (a bulk run's text)."""

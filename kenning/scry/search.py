@@ -150,8 +150,8 @@ class Searcher:
         arms = self._candidates(wanted, mode, filters, sides, window)
         if mode != "lexical" and self._semantic is not None and self._semantic.made:
             notes.append(f"this question made {self._semantic.made} MiniLM re-ranking vectors "
-                         "itself (seconds): the background fill a scrape starts had not made "
-                         "them yet")
+                         f"itself ({self._semantic.made_seconds:.0f} s): the background fill a "
+                         "scrape starts had not made them yet")
         history = self._history(arms.get("history", {}), wanted)
         groups = group.group(history)
         code: list[rank.Slot] = []

@@ -18,6 +18,7 @@ the stored vectors and the texts alone, whatever the vector cache held before.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import apsw
@@ -46,6 +47,7 @@ class SemanticIndex:
         self.conn = conn
         self._matrix: VectorMatrix | None = None
         self.made = 0  # re-ranking vectors the last search made itself (not in the cache)
+        self.made_seconds = 0.0  # ... and the time its re-ranking took then
 
     def matrix(self) -> VectorMatrix:
         if self._matrix is None or self._matrix.version != version_of(self.conn):
@@ -88,9 +90,11 @@ class SemanticIndex:
             return found
         from kenning.embed.rerank import rerank
 
+        started = time.perf_counter()
         found, self.made = rerank(self.conn, selection.matrix.model_id,
                                   query[DIMENSIONS:].astype(np.float32), found,
                                   {name: limit for name, (_, limit) in windows.items()})
+        self.made_seconds = time.perf_counter() - started
         return found
 
 

@@ -132,3 +132,19 @@ def test_a_fill_runs_only_when_no_one_else_wants_the_cpu(tmp_path: Path,
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                            check=True, start_new_session=True).stdout.split()
     assert shown == ["True", "19"]
+
+
+def test_the_cache_knows_which_texts_it_holds_per_model(tmp_path: Path) -> None:
+    import numpy as np
+
+    from kenning.embed.cache import VectorCache
+
+    cache = VectorCache(tmp_path / "vectors.sqlite")
+    one = np.ones(384, dtype=np.float32)
+    cache.put_many("a", [("h1", one), ("h2", one)])
+    cache.put_many("b", [("h3", one)])
+    hashes = ["h1", "h2", "h3", "h4", "h1"] * 300  # past one 500-hash chunk
+    assert cache.known("a", hashes) == {"h1", "h2"}
+    assert cache.known("a", hashes) == set(cache.get_many("a", hashes))
+    assert cache.known("b", hashes) == {"h3"}
+    cache.close()

@@ -57,7 +57,7 @@ def missing(conn: apsw.Connection, model: EmbeddingModel) -> list[str]:
             "SELECT event_id, text_hash FROM embeddings ORDER BY event_id"):
         first_of.setdefault(str(digest), str(event_id))
     with _cache() as cache:
-        known = cache.get_many(model.vectors_id, first_of)
+        known = cache.known(model.vectors_id, first_of)
     return [event_id for digest, event_id in first_of.items() if digest not in known]
 
 

@@ -53,8 +53,8 @@ def reranker(conn: apsw.Connection) -> EmbeddingModel | None:
 def missing(conn: apsw.Connection, model: EmbeddingModel) -> list[str]:
     """One event per document text whose `model` vector the vector cache lacks."""
     first_of: dict[str, str] = {}  # text hash -> its first event
-    for event_id, digest in conn.execute(
-            "SELECT event_id, text_hash FROM embeddings ORDER BY event_id"):
+    for digest, event_id in conn.execute(  # in the order of the index on text_hash
+            "SELECT text_hash, event_id FROM embeddings ORDER BY text_hash, event_id"):
         first_of.setdefault(str(digest), str(event_id))
     with _cache() as cache:
         known = cache.known(model.vectors_id, first_of)

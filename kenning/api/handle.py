@@ -192,8 +192,8 @@ class Kenning:
         if materialize:
             enabled = [n for n in MATERIALIZERS if self.recipe.materializer(n)[0]]
             # the search index and every other table committed first, so that lexical
-            # answers come while the vectors are made (minutes on a first scrape), and
-            # survive an interrupted embedding run
+            # answers come while the vectors are made (minutes with minilm on a first
+            # scrape), and survive an interrupted embedding run
             first = [n for n in enabled if n != "embeddings"]
             then = ["embeddings"] if embed and "embeddings" in enabled else []
             report.materialized = self._materialize_in_turn([first, then], progress)
@@ -210,7 +210,7 @@ class Kenning:
                 continue
             if n and progress is not None and any(
                     r.name == "fts" and r.action == "rebuilt" for r in results):
-                # a new index: most likely a first scrape, whose vectors take minutes
+                # a new index: most likely a first scrape, whose vectors take longest
                 progress.note("the search index is ready: `kenning scry` answers by words "
                               "while the vectors are made")
             results += materialize(self.db_path, self.recipe, names, progress=progress)

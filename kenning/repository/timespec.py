@@ -65,7 +65,7 @@ def resolve_until(repo: GitRepo, head: str, text: str) -> Until:
     target = _revision(repo, text)
     if target is not None:
         return Until(target, utc_timestamp(repo.commit_time(target)))
-    epoch = _date_or_revision(text, end=True, option="--until")
+    epoch = _date(text, end=True, option="--until")
     target = repo.last_first_parent_commit_before(head, epoch)
     if target is None:
         raise KenningError(f"no commit on the first-parent history at or before {text} "
@@ -83,11 +83,11 @@ def as_time(repo: GitRepo | None, text: str | None, *, end: bool, option: str) -
     target = _revision(repo, text.strip())
     if target is not None:
         return utc_timestamp(repo.commit_time(target))
-    return utc_timestamp(_date_or_revision(text.strip(), end=end, option=option))
+    return utc_timestamp(_date(text.strip(), end=end, option=option))
 
 
-def _date_or_revision(text: str, *, end: bool, option: str) -> int:
-    """read_time for text that is no revision: an error says both were tried."""
+def _date(text: str, *, end: bool, option: str) -> int:
+    """read_time, for text that names no revision: an error says both were tried."""
     try:
         return read_time(text, end=end, option=option)
     except KenningError as exc:

@@ -16,6 +16,8 @@ from kenning.cli.common import (
     note_line,
     out,
     print_json,
+    stdout_is_terminal,
+    stdout_width,
     styled,
 )
 from kenning.errors import KenningError
@@ -145,10 +147,10 @@ def _print_results(results: list[Result], mode: str, explain: bool, fmt: str) ->
     elif fmt == "tsv":
         lines = hits.tsv(rows)
     else:
-        lines = hits.table(rows, hits.terminal_width(out.is_terminal, out.width))
+        lines = hits.table(rows, hits.terminal_width(stdout_is_terminal(), stdout_width()))
         if styled():
             lines[0] = f"\x1b[1m{lines[0]}\x1b[0m"
-    if fmt == "table" and out.is_terminal:
+    if fmt == "table" and stdout_is_terminal():
         noun = "result" if len(results) == 1 else "results"
         footer = f"{len(results)} {noun}, {mode}"
         lines.append(f"\x1b[2m{footer}\x1b[0m" if styled() else footer)

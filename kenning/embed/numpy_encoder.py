@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from kenning.embed.blas import one_blas_thread
-from kenning.embed.model import DIMENSIONS, MAX_TOKENS, model_path
+from kenning.embed.model import DIMENSIONS, MAX_TOKENS, model_path, token_ids
 
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
@@ -73,8 +73,6 @@ class NumpyEncoder:
     layers = 6
 
     def __init__(self, path: Path | None = None, max_tokens: int = MAX_TOKENS) -> None:
-        from tokenizers import Tokenizer
-
         path = path or model_path()
         mapped = read_safetensors(path / "model.safetensors")
         # Every tensor stays memory-mapped (a query reads only the embedding rows it
@@ -84,9 +82,7 @@ class NumpyEncoder:
         self.w: dict[str, np.ndarray] = {
             name: tensor.T if _dense(name, tensor) else tensor
             for name, tensor in mapped.items()}
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_tokens)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.max_tokens = max_tokens
 
     def encode(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
@@ -98,10 +94,13 @@ class NumpyEncoder:
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
-        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        sequences = token_ids(texts, self.max_tokens)
+        ids = np.zeros((len(texts), max(map(len, sequences))), dtype=np.int64)  # [PAD] is 0
+        mask = np.zeros(ids.shape, dtype=np.float32)
+        for row, sequence in enumerate(sequences):
+            ids[row, :len(sequence)] = sequence
+            mask[row, :len(sequence)] = 1.0
+        types = np.zeros_like(ids)
         hidden = self._forward(ids, types, mask)
         summed = (hidden * mask[:, :, None]).sum(1)
         pooled = summed / np.clip(mask.sum(1, keepdims=True), 1e-9, None)

@@ -18,12 +18,11 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from kenning.embed.cache import models_dir
-from kenning.embed.model import DIMENSIONS, MAX_TOKENS, MODEL_NAME, model_path
+from kenning.embed.model import DIMENSIONS, MAX_TOKENS, MODEL_NAME, model_path, token_ids
 from kenning.embed.onnx_graph import GRAPH_VERSION, build_model_bytes
 
 BATCH_SIZE = 32
@@ -76,17 +75,6 @@ def onnx_model_file(weights_dir: Path | None = None, cache_dir: Path | None = No
     return target
 
 
-def tokenizer(weights_dir: Path, max_tokens: int) -> Any:
-    """The model's tokenizer as sentence-transformers sets it up. Its tokenizer.json says
-    truncation 128 and fixed padding 128: both would silently change the vectors."""
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(weights_dir / "tokenizer.json"))
-    tok.enable_truncation(max_tokens)
-    tok.no_padding()
-    return tok
-
-
 def cores() -> int:
     """The cores this process may run on."""
     try:
@@ -120,13 +108,12 @@ class OnnxEncoder:
         self.session = onnxruntime.InferenceSession(
             str(onnx_model_file(weights_dir, cache_dir)), options,
             providers=["CPUExecutionProvider"])
-        self.tokenizer = tokenizer(weights_dir, max_tokens)
+        self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.workers = workers or cores()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
-        return self.encode_ids(ids)
+        return self.encode_ids(token_ids(texts, self.max_tokens))
 
     def encode_ids(self, ids: Sequence[Sequence[int]],
                    output: str = "sentence_embedding") -> np.ndarray:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from kenning.embed.cache import models_dir
-from kenning.embed.model import DIMENSIONS, MODEL_NAME, model_path
+from kenning.embed.model import DIMENSIONS, MODEL_NAME, model_path, token_ids, tokenizer
 from kenning.embed.models import STATIC_DISTILL_VERSION as DISTILL_VERSION
 from kenning.embed.models import STATIC_MAX_TOKENS as MAX_TOKENS
 
@@ -62,7 +62,7 @@ def distill(cache_dir: Path | None = None) -> np.ndarray:
     from kenning.embed.onnx_encoder import OnnxEncoder
 
     encoder = OnnxEncoder(batch_size=512, cache_dir=cache_dir)
-    vocab = encoder.tokenizer.get_vocab(with_added_tokens=True)
+    vocab = tokenizer().get_vocab(with_added_tokens=True)
     size = len(vocab)
     cls, sep = vocab["[CLS]"], vocab["[SEP]"]
     table = encoder.encode_ids([(sep, token, cls) for token in range(size)], "token_mean")
@@ -79,18 +79,14 @@ class StaticEncoder:
     """encode(texts) -> float32 (n, 384), unit length: the mean of the texts' token rows."""
 
     def __init__(self, cache_dir: Path | None = None) -> None:
-        from kenning.embed.onnx_encoder import tokenizer
-
         # memory-mapped: a query reads only its tokens' rows
         self.table = np.load(static_table_file(cache_dir), allow_pickle=False, mmap_mode="r")
-        self.tokenizer = tokenizer(model_path(), MAX_TOKENS)
-        self.unknown = self.tokenizer.token_to_id("[UNK]")  # (get_vocab costs 0.1-0.4 s)
+        self.unknown = tokenizer().token_to_id("[UNK]")  # (get_vocab costs 0.1-0.4 s)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        for i, encoding in enumerate(encodings):
-            ids = np.asarray(encoding.ids, dtype=np.int64)
+        for i, sequence in enumerate(token_ids(texts, MAX_TOKENS, marks=False)):
+            ids = np.asarray(sequence, dtype=np.int64)
             ids = ids[ids != self.unknown]  # as model2vec: an unknown token says nothing
             # a text of unknown tokens only keeps [UNK]'s row: every vector is unit length
             vector = self.table[ids if ids.size else [self.unknown]].mean(axis=0)

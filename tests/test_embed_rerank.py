@@ -116,3 +116,24 @@ def test_the_re_ranker_orders_the_static_pass_best_candidates_by_minilm_and_stat
     assert cache.count(MODEL_ID) == 4  # only the candidates were paid for
     cache.close()
     conn.close()
+
+
+def test_re_ranking_beside_the_lexical_arm_changes_no_answer_and_closes_with_the_handle(
+        reranked: Path, history_repo: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import apsw
+
+    import kenning
+    from kenning.eventlog import database
+
+    use_cache(monkeypatch, tmp_path / "cache.sqlite")
+    beside = answers(history_repo, reranked, QUESTIONS)  # its own connection, on a thread
+    with monkeypatch.context() as patched:  # the one connection, after the lexical arm
+        patched.setattr(database, "another_reader", lambda conn: conn)
+        assert answers(history_repo, reranked, QUESTIONS) == beside
+    with kenning.open(history_repo, db=reranked) as k:
+        k.scry(QUESTIONS[0])
+        second = k.searcher()._reader
+        assert second is not None and second is not k.searcher().conn
+    with pytest.raises(apsw.ConnectionClosedError):
+        second.execute("SELECT 1")

@@ -139,6 +139,8 @@ class Kenning:
         self.close()
 
     def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
         if self._conn is not None:
             self._conn.close()
         self._conn, self._searcher = None, None

@@ -101,6 +101,12 @@ def connect(path: Path, *, write: bool, create: bool = False) -> apsw.Connection
     return conn
 
 
+def another_reader(conn: apsw.Connection) -> apsw.Connection:
+    """A second read-only connection to the file `conn` reads (checked when `conn` was
+    opened), to read beside it from another thread."""
+    return _open_reader(Path(conn.filename))[0]
+
+
 def _open_reader(path: Path) -> tuple[apsw.Connection, set[str]]:
     """Read-only. On read-only media SQLite cannot create the WAL index a WAL database
     needs; when no write-ahead log is there to read, the file alone is the whole

@@ -40,8 +40,8 @@ class Selection:
 class SemanticIndex:
     """The per-process matrix of one connection, reloaded when the database changed.
 
-    A search reads the database twice (`select`, then `rerank` for a re-ranked model)
-    around `score`, which touches numpy only and so may run on another thread."""
+    `score` touches numpy only, and `rerank` reads the connection it is given, so both
+    may run on another thread beside a query on the index's own connection."""
 
     def __init__(self, conn: apsw.Connection) -> None:
         self.conn = conn
@@ -81,17 +81,18 @@ class SemanticIndex:
 
     def rerank(self, selection: Selection, query: np.ndarray,
                found: dict[str, list[tuple[int, float]]],
-               windows: dict[str, tuple[tuple[str, ...], int]]
-               ) -> dict[str, list[tuple[int, float]]]:
+               windows: dict[str, tuple[tuple[str, ...], int]],
+               conn: apsw.Connection | None = None) -> dict[str, list[tuple[int, float]]]:
         """A re-ranked model's windows re-scored (`score` kept RERANK_TOP of each); any
-        other model's as they are."""
+        other model's as they are. `conn`: another connection to this database to read
+        the candidates' texts with (the index's own by default)."""
         self.made = 0
         if query.shape[0] != 2 * DIMENSIONS:
             return found
         from kenning.embed.rerank import rerank
 
         started = time.perf_counter()
-        found, self.made = rerank(self.conn, selection.matrix.model_id,
+        found, self.made = rerank(conn or self.conn, selection.matrix.model_id,
                                   query[DIMENSIONS:].astype(np.float32), found,
                                   {name: limit for name, (_, limit) in windows.items()})
         self.made_seconds = time.perf_counter() - started

@@ -118,8 +118,12 @@ def score(selection: Selection, query: np.ndarray,
     with one_blas_thread():
         scores = vectors @ (query[:DIMENSIONS] if paired else query)
     for name, (wanted, limit) in windows.items():
-        codes = [KINDS.index(w) for w in wanted if w in KINDS]
-        rows = np.flatnonzero(np.isin(kinds, codes)) if wanted else None
+        if not wanted:
+            rows = None
+        elif selection.keep is None:  # the whole matrix: its rows of these kinds, kept
+            rows = m.rows_of(wanted)
+        else:
+            rows = np.flatnonzero(np.isin(kinds, [KINDS.index(w) for w in wanted if w in KINDS]))
         out[name] = _top(scores, doc_ids, rows, max(limit, RERANK_TOP) if paired else limit)
     return out
 

@@ -198,6 +198,25 @@ def test_a_change_told_like_a_commit_puts_history_first() -> None:
         assert intent.intent(asked) == "code", asked
 
 
+def test_an_open_sentence_goes_history_first_when_both_arms_find_history() -> None:
+    for told in ("release version 2.0.2", "Started working on config support",
+                 "require Werkzeug 2.2", "Beefed up the tutorial"):
+        assert intent.is_open(told), told
+    for settled in ("how routes are grouped", "where is the cache", "Router", "response",
+                    "update_wrapper", "Fix the flaky handshake", "why is it slow"):
+        assert not intent.is_open(settled), settled
+    history = {"history": [9.0, 8.0, 7.0, 6.0, 5.0], "code": [4.0, 3.0]}
+    close = {"history": [1.4, 1.2], "code": [0.8]}
+    assert intent.neighbours_say_history(history, close)
+    # one code document among the five best word matches: the words do not agree
+    assert not intent.neighbours_say_history({**history, "code": [5.5]}, close)
+    # fewer than five history matches say nothing
+    assert not intent.neighbours_say_history({"history": [9.0], "code": []}, close)
+    # the best history text must be far closer in meaning than the best code, not just closer
+    assert not intent.neighbours_say_history(history, {"history": [1.2], "code": [0.8]})
+    assert intent.neighbours_say_history(history, {"history": [0.9], "code": []})
+
+
 def test_near_identical_commits_share_one_slot(searcher: Searcher) -> None:
     answer = ask(searcher, "tidy imports", filters=Filters(types=("commit",)))
     tidy = [r for r in answer.results if r.title == "Tidy imports"]

@@ -12,6 +12,14 @@
   `ZodType`, `spawn_entity`).
 - `asked_categories`: which kinds of non-source paths (tests, examples, ...) the
   question names, so they are not pushed down.
+- `is_open`: the words settle nothing -- "code" only because it is the default: not
+  a question (how / where / what ...), not one identifier or word. A sentence like
+  "release version 2.0.2" or "Started working on config support" is how a commit
+  is told, yet no list of words can say so.
+- `neighbours_say_history`: for an open question, the index decides: when both arms
+  find its nearest documents among the commits and notes (the five best word matches
+  are all history, and the best history text is far closer in meaning than any
+  code), it is told the way the project's history is told, and history comes first.
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ _CHANGE = re.compile(
     r"switch|disabl|enabl|allow|prevent|avoid|restor|reword|tweak|polish|rework|rewrit|"
     r"us)(?:e|es|ed|s|d|ied|ies|y|ned|ped)?\b|(?:feat|fix|docs|chore|refactor|test|"
     r"perf|build|ci|style)(?:\([^)]*\))?!?:)", re.I)
+# a question in words that asks about code: its answer is code whatever it resembles
+_QUESTION = re.compile(r"^\s*(?:how|where|what|which|who|whose|is|are|does|do|can|could|"
+                       r"should|show\s+me|find|list)\b", re.I)
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:::|\.|->|#)[A-Za-z_][A-Za-z0-9_]*)*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUALIFIER = re.compile(r"::|\.|->|#")
@@ -107,3 +118,35 @@ def asked_categories(text: str) -> frozenset[str]:
     for w in list(words):  # spawn_test_world names "test" too
         words.update(p for p in w.split("_") if p)
     return frozenset(c for c, names in _CATEGORY_WORDS.items() if words & set(names))
+
+
+# `neighbours_say_history`: the best history document's semantic score must be this many
+# times the best code document's (semantic scores of documents and questions in words
+# run higher for prose than for code, so a mere lead says little; a commit subject asked
+# back lands far closer to commits), and this many best word matches must all be history
+HISTORY_CLOSER = 1.6
+HISTORY_WORDS = 5
+
+
+def is_open(text: str) -> bool:
+    """The words settle nothing: the intent is "code" by default only (not a question in
+    words, not one identifier or one word)."""
+    if intent(text) != "code" or _QUESTION.search(text) or is_symbol_query(text):
+        return False
+    return len(text.split()) > 1
+
+
+def neighbours_say_history(lexical: dict[str, list[float]],
+                           semantic: dict[str, list[float]]) -> bool:
+    """Both arms' best scores per side (code, history), best first: the five best word
+    matches over both sides are all history, and the best history text is at least
+    HISTORY_CLOSER times as close in meaning as the best code."""
+    words_code, words_history = lexical.get("code", []), lexical.get("history", [])
+    if len(words_history) < HISTORY_WORDS:
+        return False
+    if words_code and words_history[HISTORY_WORDS - 1] <= words_code[0]:
+        return False
+    meaning_code, meaning_history = semantic.get("code", []), semantic.get("history", [])
+    if not meaning_history or meaning_history[0] <= 0:
+        return False
+    return not meaning_code or meaning_history[0] >= HISTORY_CLOSER * max(meaning_code[0], 0.0)

@@ -3,7 +3,9 @@
 One question runs this pipeline (each step its own module):
 
 1. `intent`: how/where/what questions get code first, why/when/who-changed ones
-   history first, "who knows X" the people of the files that answer X;
+   history first, "who knows X" the people of the files that answer X; in hybrid
+   mode, a sentence whose words settle nothing goes history first when both arms
+   find its nearest documents among the commits and notes (`neighbours_say_history`);
 2. candidates: each arm (BM25, vectors) ranks code and history separately, up to a
    window of `WINDOW` each, filters applied before the cut;
 3. history (`group`): commits and session items are fused, near-duplicates grouped,
@@ -150,6 +152,11 @@ class Searcher:
         sides = _sides(self.conn, filters)
         window = max(WINDOW, 5 * limit)
         arms = self._candidates(wanted, mode, filters, sides, window)
+        if mode == "hybrid" and asks == "code" and "history" in sides and intent.is_open(text):
+            best = {arm: {side: [score for _, score in arms.get(side, {}).get(arm, [])]
+                          for side in sides} for arm in ("lexical", "semantic")}
+            if intent.neighbours_say_history(best["lexical"], best["semantic"]):
+                asks = "history"
         if mode != "lexical" and self._semantic is not None and self._semantic.made:
             notes.append(f"this question made {self._semantic.made} MiniLM re-ranking vectors "
                          f"itself ({self._semantic.made_seconds:.0f} s): the background fill a "

@@ -191,7 +191,8 @@ def test_why_questions_put_history_first_how_questions_code(searcher: Searcher) 
 
 def test_a_change_told_like_a_commit_puts_history_first() -> None:
     for told in ("Fix the flaky handshake", "added retry to uploads", "Use the new router",
-                 "docs: explain routing", "fix(net): handshake", "Updated the changelog"):
+                 "docs: explain routing", "fix(net): handshake", "Updated the changelog",
+                 "fixing process_response", "Updating the docs", "Simplifying imports"):
         assert intent.intent(told) == "history", told
     for asked in ("how routes are grouped", "Router", "user model", "update_wrapper",
                   "response object", "removal of sessions", "fixture loading"):

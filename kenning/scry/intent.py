@@ -38,14 +38,15 @@ _HISTORY = re.compile(
     r"were|do|does)|who\s+(?:changed|added|removed|wrote|made|introduced|broke|fixed|"
     r"decided|moved|renamed|deleted|dropped)|what\s+changed|history\s+of|decisions?\s+"
     r"(?:on|about|to)|(?:we|they)\s+decided)\b", re.I)
-# a sentence that starts by naming a change (imperative or past, or a conventional-commit
-# prefix) describes a change: its answer is first the commits and decisions that made it
+# a sentence that starts by naming a change (imperative, past or -ing: "Fixing the
+# build"; or a conventional-commit prefix) describes a change: its answer is first the
+# commits and decisions that made it
 _CHANGE = re.compile(
     r"^\s*(?:(?:add|fix|updat|remov|revert|bump|renam|refactor|mov|drop|delet|chang|improv|"
     r"implement|document|merg|replac|deprecat|upgrad|downgrad|pin|clean|simplif|introduc|"
     r"switch|disabl|enabl|allow|prevent|avoid|restor|reword|tweak|polish|rework|rewrit|"
-    r"us)(?:e|es|ed|s|d|ied|ies|y|ned|ped)?\b|(?:feat|fix|docs|chore|refactor|test|"
-    r"perf|build|ci|style)(?:\([^)]*\))?!?:)", re.I)
+    r"us)(?:e|es|ed|s|d|ied|ies|y|ned|ped|ing|ding|ping|ning|ying)?\b|"
+    r"(?:feat|fix|docs|chore|refactor|test|perf|build|ci|style)(?:\([^)]*\))?!?:)", re.I)
 # a question in words that asks about code: its answer is code whatever it resembles
 _QUESTION = re.compile(r"^\s*(?:how|where|what|which|who|whose|is|are|does|do|can|could|"
                        r"should|show\s+me|find|list)\b", re.I)

@@ -137,3 +137,24 @@ def test_re_ranking_beside_the_lexical_arm_changes_no_answer_and_closes_with_the
         assert second is not None and second is not k.searcher().conn
     with pytest.raises(apsw.ConnectionClosedError):
         second.execute("SELECT 1")
+
+
+def test_an_open_sentence_the_index_finds_among_commits_puts_history_first_and_says_why(
+        reranked: Path, history_repo: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import kenning
+    from kenning.scry import intent
+
+    use_cache(monkeypatch, tmp_path / "cache.sqlite")
+    told = "greeting made in the app"  # not a question, not a change: its words settle nothing
+    assert intent.is_open(told)
+    with kenning.open(history_repo, db=reranked) as k:
+        for found in (True, False):  # the index's verdict (the scores are unit-tested)
+            monkeypatch.setattr(intent, "neighbours_say_history",
+                                lambda *scores, verdict=found: verdict)
+            answer = k.scry(told)
+            assert answer.intent == ("history" if found else "code")
+            assert (answer.results[0].kind != "code") == found
+            why = [step for r in answer.results for step in r.steps if "history first" in step]
+            assert bool(why) == found
+            assert k.scry(told, mode="lexical").intent == "code"  # hybrid only

@@ -155,11 +155,12 @@ class Searcher:
         window = max(WINDOW, 5 * limit)
         arms = self._candidates(wanted, mode, filters, sides, window)
         self.long_lived = True  # it answered one: whoever keeps it asks more
+        told_as_history = False  # an open sentence whose nearest documents are history
         if mode == "hybrid" and asks == "code" and "history" in sides and intent.is_open(text):
             best = {arm: {side: [score for _, score in arms.get(side, {}).get(arm, [])]
                           for side in sides} for arm in ("lexical", "semantic")}
-            if intent.neighbours_say_history(best["lexical"], best["semantic"]):
-                asks = "history"
+            told_as_history = intent.neighbours_say_history(best["lexical"], best["semantic"])
+            asks = "history" if told_as_history else asks
         if mode != "lexical" and self._semantic is not None and self._semantic.made:
             notes.append(f"this question made {self._semantic.made} MiniLM re-ranking vectors "
                          f"itself ({self._semantic.made_seconds:.0f} s): the background fill a "
@@ -179,7 +180,12 @@ class Searcher:
             if side == "code":
                 answer.results.extend(self._code_results(code[:room], terms, named))
             else:
-                answer.results.extend(self._history_result(g, terms) for g in groups[:room])
+                shown = [self._history_result(g, terms) for g in groups[:room]]
+                for result in shown if told_as_history else []:
+                    result.steps.append("history first: the question reads like this project's "
+                                        "commits (its nearest documents by words and by "
+                                        "meaning are history)")
+                answer.results.extend(shown)
         if asks == "people":
             from kenning.scry.people import experts_for
 

@@ -267,3 +267,18 @@ def test_a_bad_sessions_option_is_one_line(history_repo: Path, kenning) -> None:
     proc = kenning("scrape", "--sessions", "../..", cwd=history_repo, check=False)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert "'../..' leaves the repository" in proc.stderr
+
+
+def test_a_question_reads_only_the_scry_table(history_repo: Path, kenning) -> None:
+    """An invalid materializer table stops what runs materializers, not a question (which
+    would otherwise import every materializer to check it); an invalid [scry] table
+    stops the question with the same one-line message a scrape gives."""
+    kenning("scrape", "--no-embed", cwd=history_repo)
+    write_recipe(history_repo, "[materialize.fts]\nenabled = 1\n[scry]\nrrf_k = 30\n")
+    found = kenning("scry", "greeting", "--mode", "lexical", "--json", cwd=history_repo)
+    assert json.loads(found.stdout)["results"]
+    assert kenning("scrape", cwd=history_repo, check=False).returncode == 2
+    write_recipe(history_repo, "[scry]\nrrf_k = 0\n")
+    proc = kenning("scry", "greeting", "--mode", "lexical", cwd=history_repo, check=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "'scry.rrf_k'" in proc.stderr and str(RECIPE_PATH) in proc.stderr

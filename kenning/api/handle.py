@@ -24,7 +24,7 @@ import apsw
 
 from kenning.errors import KenningError
 from kenning.progress import Progress
-from kenning.recipes import Recipe, load_recipe
+from kenning.recipes import Recipe, load_recipe, load_scry_params
 from kenning.repository.gitrepo import GitRepo
 
 if TYPE_CHECKING:  # each loads only when its method runs
@@ -391,7 +391,9 @@ class Kenning:
         if self._searcher is None:
             from kenning.scry.search import Searcher
 
-            self._searcher = Searcher(self._read(), rrf_k=self.recipe.rrf_k)
+            # the [scry] table alone unless the whole recipe is read already
+            scry = self._recipe.scry if self._recipe is not None else load_scry_params(self.root)
+            self._searcher = Searcher(self._read(), rrf_k=scry.rrf_k)
         return self._searcher
 
     def warm_up(self) -> None:

@@ -32,7 +32,6 @@ VerboseOption = typer.Option(False, "--verbose", "-v",
 SHOWN_PER_KIND = 3  # warnings of one kind shown without --verbose
 
 
-
 class _Console:
     """A rich Console made on first use. Importing rich costs about 40 ms, an eighth
     of a lexical `scry` from the shell, which prints its hits without it."""

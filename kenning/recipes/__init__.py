@@ -52,8 +52,7 @@ class Recipe:
         try:
             return cls._build(source, values)
         except ParamError as exc:
-            raise KenningError(f"invalid recipe {source}: key {exc.key!r}: {exc.reason}"
-                               ) from exc
+            raise _invalid(source, exc) from exc
 
     @classmethod
     def _build(cls, source: str, values: Mapping[str, Any]) -> Recipe:
@@ -149,7 +148,11 @@ def load_scry_params(root: Path | None) -> ScryParams:
     try:
         return _prefixed("scry", lambda: from_table(ScryParams, _table(values, "scry")))
     except ParamError as exc:
-        raise KenningError(f"invalid recipe {path}: key {exc.key!r}: {exc.reason}") from exc
+        raise _invalid(str(path), exc) from exc
+
+
+def _invalid(source: str, exc: ParamError) -> KenningError:
+    return KenningError(f"invalid recipe {source}: key {exc.key!r}: {exc.reason}")
 
 
 def read_recipe(path: Path) -> Recipe:

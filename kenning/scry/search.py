@@ -238,7 +238,7 @@ class Searcher:
     def _second_reader(self) -> apsw.Connection:
         """The semantic arm's own read connection: a connection runs one statement at a
         time, and re-ranking reads the database while the lexical arm's FTS5 pass holds
-        the first (on 100k documents, 10 ms off every hybrid question). Its answers
+        the first (on 100k documents, 15-20 ms off a hybrid question). Its answers
         equal the first's: they read the same committed state, as one question's
         statements always have (each is its own read). An in-memory database has only
         the one connection."""

@@ -272,3 +272,26 @@ def test_the_cli_explains_renders_evidence_and_keeps_locations_whole(
     assert [r["path"] for r in per_file["results"]].count("src/router.py") == 2
     bad = kenning("scry", "x", "--per-file", "0", cwd=repo, check=False)
     assert bad.returncode == 2 and "--per-file must be between 1" in bad.stderr
+
+
+def _doc(doc_id: int, path: str, arms: dict[str, tuple[int, float]], fused: float,
+         symbol: str | None = None) -> rank.CodeDoc:
+    doc = rank.CodeDoc(doc_id, f"e{doc_id}", path, 1, 5, symbol, symbol or path)
+    doc.arms, doc.fused = arms, fused
+    return doc
+
+
+def test_an_identifier_that_is_a_file_name_names_that_file() -> None:
+    docs = {1: _doc(1, "src/pool.py", {"lexical": (2, 9.0), "semantic": (1, 0.8)}, 0.0161),
+            2: _doc(2, "bench/bench_code.py", {"lexical": (1, 20.0)}, 0.0082),
+            3: _doc(3, "src/code.py", {"lexical": (3, 8.0)}, 0.0079)}
+    text = "bench_code: stop when any file fails extraction"
+    query = rank.Query(["bench_code", "stop", "file", "fails", "extraction"],
+                       intent.embedded_symbols(text), symbol_query=False,
+                       asked=intent.asked_categories(text))
+    rank.definition_boosts(docs, query, best=0.0161)
+    slots = rank.rank(docs, query, best=0.0161)
+    assert slots[0].doc.path == "bench/bench_code.py"
+    assert any("its file is named 'bench_code'" in s for s in slots[0].steps)
+    assert docs[3].definition == 0.0  # a mere part of the name is not the name
+

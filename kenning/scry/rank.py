@@ -6,7 +6,9 @@ Given each arm's ranked code candidates, one pass computes, per document and fil
    1/(k + lexical rank) (a lone arm weighs 1);
 2. definition boost: a document whose `symbol` is the name a symbol-like query asks
    for gets + 3 x the best fused score (half that for an identifier inside a question
-   in words), x 1.5 more when the file's stem is that name;
+   in words), x 1.5 more when the file's stem is that name; the documents of a file whose
+   stem is that name (a module, a script: `bench_code` -> bench_code.py) get the plain
+   boost, since the name is the file's;
 3. per file, through its best document: file coherence (+ 0.2 x best x the file's
    share of the largest file's summed scores: a file with several matching documents
    rises), path match (+ best x the share of the question's words that the file's stem
@@ -82,6 +84,7 @@ class CodeDoc:
     fused: float = 0.0
     definition: float = 0.0
     origin: str = "arms"  # arms, definition (found by its symbol), evidence (file head)
+    named: str = ""  # why it has a definition boost: "defines 'x'", "its file is named 'x'"
 
     @property
     def own(self) -> float:
@@ -219,10 +222,15 @@ def definition_boosts(docs: Mapping[int, CodeDoc], query: Query, best: float) ->
     normed = {_norm_name(n) for n in names}
     strength = DEFINITION_BOOST if query.symbol_query else DEFINITION_BOOST / 2
     for doc in docs.values():
+        named_file = _norm_name(stem(doc.path)) in normed
         if doc.symbol in names or doc.title in names:
             doc.definition = strength * best
-            if _norm_name(stem(doc.path)) in normed:
+            doc.named = f"defines {doc.symbol or doc.title!r}"
+            if named_file:
                 doc.definition *= STEM_DEFINITION
+        elif named_file:  # a module or script named by the question: the name is the file's
+            doc.definition = strength * best
+            doc.named = f"its file is named {stem(doc.path)!r}"
 
 
 def rank(docs: Mapping[int, CodeDoc], query: Query, *, best: float,
@@ -248,7 +256,7 @@ def rank(docs: Mapping[int, CodeDoc], query: Query, *, best: float,
         steps = _arm_steps(first)
         extra = 0.0
         if first.definition:
-            steps.append(f"+{first.definition:.4g} defines {first.symbol or first.title!r}")
+            steps.append(f"+{first.definition:.4g} {first.named}")
         if top_sum > 0 and len(members) > 1 and sums[path] > 0:
             coherence = COHERENCE * best * sums[path] / top_sum
             extra += coherence
@@ -272,7 +280,7 @@ def rank(docs: Mapping[int, CodeDoc], query: Query, *, best: float,
         for nth, doc in enumerate(members[1:per_file], 2):
             own_steps = _arm_steps(doc)
             if doc.definition:
-                own_steps.append(f"+{doc.definition:.4g} defines {doc.symbol or doc.title!r}")
+                own_steps.append(f"+{doc.definition:.4g} {doc.named}")
             cut = SATURATION ** (nth - 1)
             own_steps.append(f"x{cut:.3g} span {nth} of {path}")
             if why:

@@ -101,11 +101,26 @@ def stop_while_workers_run(proc: subprocess.Popen[bytes]) -> list[int]:
     return list(workers)
 
 
+MASKS: dict[int, str] = {}  # scrape pid -> its signal masks when it was signalled
+
+
+def signal_masks(pid: int) -> str:
+    """The blocked, ignored and caught signal masks of a process (/proc), for a failure
+    message: a signal that never arrives is blocked or ignored in the process."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "gone"
+    return " ".join(line.replace("\t", "") for line in lines
+                    if line.startswith(("State", "SigBlk", "SigIgn", "SigCgt")))
+
+
 def signal_while_workers_run(proc: subprocess.Popen[bytes], how: signal.Signals,
                              to_group: bool) -> int:
     """Signals the scrape (or its whole group, as a terminal does) while its workers are
     busy; returns the scrape's exit code."""
     stop_while_workers_run(proc)
+    MASKS[proc.pid] = signal_masks(proc.pid)
     if to_group:
         os.killpg(proc.pid, how)
     else:
@@ -158,7 +173,7 @@ def test_a_stop_signal_rolls_back_a_first_scrape_and_stops_every_worker(
     code = signal_while_workers_run(proc, how, to_group)
     stderr = (tmp_path / "stderr").read_text()
     # stdout too: a scrape that ended normally prints its summary there
-    assert code == 128 + how, (stderr, (tmp_path / "stdout").read_text())
+    assert code == 128 + how, (stderr, (tmp_path / "stdout").read_text(), MASKS[proc.pid])
     assert stderr.splitlines()[-1].startswith("kenning: interrupted")
     assert "Traceback" not in stderr and "internal error" not in stderr
     assert_nothing_left(proc.pid)

@@ -70,14 +70,23 @@ def workers_of(parent: int) -> dict[int, int]:
 
 
 def start_scrape(repo: Path, db: Path, tmp: Path, *args: str) -> subprocess.Popen[bytes]:
-    """`kenning scrape` in a process group of its own; its output goes to files (a pipe
-    would stay open as long as any process that inherited it lives)."""
+    """`kenning scrape` in a process group of its own, as a terminal starts it; its output
+    goes to files (a pipe would stay open as long as any process that inherited it lives)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp / "cold-cache")}
     with open(tmp / "stdout", "wb") as out, open(tmp / "stderr", "wb") as err:
         return subprocess.Popen(
             [sys.executable, "-m", "kenning", "scrape", *args, "--no-materialize", "--workers",
              "2", "--db", str(db)], cwd=repo, env=env, stdout=out, stderr=err,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_as_from_a_terminal)
+
+
+def _as_from_a_terminal() -> None:
+    """Ctrl-C and a closing terminal reach a foreground command. A test suite started in
+    the background (`scripts/test &`) has both ignored, and an ignored signal is inherited:
+    kenning honours it (as `nohup` means it to), so the signal tests would see a scrape
+    that runs on. They set what a terminal gives."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def stop_while_workers_run(proc: subprocess.Popen[bytes]) -> list[int]:

@@ -24,6 +24,7 @@ from kenning.scry.evaluate import (
     Query,
     compare,
     excluded_sources,
+    later_names,
     load_queryset,
     score_results,
 )
@@ -33,13 +34,14 @@ from kenning.scry.search import MODES, Searcher
 
 def score(searcher: Searcher, queries: list[Query],
           hidden: list[tuple[str, ...]]) -> list[ModeScore]:
+    renamed = later_names(searcher.conn, queries)  # files renamed since count, as in eval
     scores = []
     for mode in MODES:
         rrs, r10s = [], []
-        for q, exclude in zip(queries, hidden, strict=True):
+        for q, exclude, names in zip(queries, hidden, renamed, strict=True):
             answer = searcher.search(q.query, mode=mode, limit=10,
                                      filters=Filters(exclude_sources=exclude))
-            rr, _, r10 = score_results([r.paths for r in answer.results], q.relevant)
+            rr, _, r10 = score_results([r.paths for r in answer.results], q.relevant, names)
             rrs.append(rr)
             r10s.append(r10)
         n = len(queries)

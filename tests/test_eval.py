@@ -20,6 +20,7 @@ from kenning.scry.evaluate import (
     comparisons,
     evaluate,
     generate,
+    later_names,
     load_queryset,
     paired_bootstrap,
     score_results,
@@ -190,3 +191,29 @@ def test_semble_benchmark_scoring_rule() -> None:
     both = score([Hit("code", ("a.py",), 1, 10)], [Target("a.py", 1, 5), Target("a.py", 3, 8)])
     assert both.ndcg10 == pytest.approx(1 / (1 + 1 / math.log2(3)))
     assert ndcg([None], 1) == 0.0 and ndcg([11], 1) == 0.0
+
+
+def test_a_file_renamed_after_the_source_commit_counts_under_its_new_name(
+        tmp_path: Path) -> None:
+    """The search shows files as they are named now; a query written from a commit names
+    them as they were then. The rename after it is followed, and only after it."""
+    r = RepoBuilder(tmp_path / "repo")
+    body = "def split_on_tabs(line):\n    return line.split('\\t')\n" * 3
+    r.commit("Initial layout", "2024-01-01T10:00:00+00:00", {"README.md": "app\n"})
+    source = r.commit("Split records on tabs", "2024-01-02T10:00:00+00:00",
+                      {"src/tabs.py": body})
+    r.commit("Move the tab splitter into the parser package", "2024-01-03T10:00:00+00:00",
+             {"src/parser/tabs.py": body}, delete=("src/tabs.py",))
+    r.commit("Move it again", "2024-01-04T10:00:00+00:00",
+             {"src/parser/fields.py": body}, delete=("src/parser/tabs.py",))
+    db = tmp_path / "k.db"
+    update(GitRepo.discover(r.path), db, embed=False)
+    conn = apsw.Connection(str(db))
+    written = Query("q", "split on tabs", ("src/tabs.py",), source_commit=source)
+    unanchored = Query("u", "split on tabs", ("src/tabs.py",))
+    assert later_names(conn, [written, unanchored]) == [
+        {"src/parser/fields.py": "src/tabs.py"}, {}]  # both moves; none without a commit
+    [found] = evaluate(Searcher(conn), [written], ("lexical",))
+    assert found.mrr == 1.0 and found.recall_at_10 == 1.0  # one file, counted once
+    assert score_results([["b.py"], ["new.py"]], ("old.py", "x.py"), {"new.py": "old.py"}
+                         ) == (0.5, 0.5, 0.5)

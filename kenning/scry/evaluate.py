@@ -8,7 +8,10 @@ Every excluded commit (full sha or a prefix of at least 7 hex digits) takes
 with it the merges that bring it in -- a merge whose merged side (ancestors of
 a non-first parent that are not ancestors of the first parent) contains it --
 because a merge's message (a pull request's title and body) restates the
-commit's subject. A result is relevant when one of its paths is a relevant path.
+commit's subject. A result is relevant when one of its paths is a relevant path,
+or the name a relevant path took later: for a query written from a commit, the
+renames in the commits after it are followed, since the search shows each file
+under the name it has now.
 
 - MRR: mean over queries of 1 / rank of the first relevant result in the top
   10 (0 when there is none).
@@ -30,7 +33,7 @@ import random
 import re
 import time
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,10 +125,13 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
 
 
-def score_results(result_paths: list[list[str]], relevant: tuple[str, ...]
-                  ) -> tuple[float, float, float]:
-    """(reciprocal rank, recall@5, recall@10) of one ranked list of path lists."""
+def score_results(result_paths: list[list[str]], relevant: tuple[str, ...],
+                  renamed: Mapping[str, str] | None = None) -> tuple[float, float, float]:
+    """(reciprocal rank, recall@5, recall@10) of one ranked list of path lists; a path in
+    `renamed` (a later name) counts as the relevant path it maps to."""
     wanted = set(relevant)
+    if renamed:
+        result_paths = [[renamed.get(p, p) for p in paths] for paths in result_paths]
     rr = 0.0
     for rank, paths in enumerate(result_paths[:DEPTH], 1):
         if wanted.intersection(paths):
@@ -144,18 +150,19 @@ def score_results(result_paths: list[list[str]], relevant: tuple[str, ...]
 def evaluate(searcher: Searcher, queries: list[Query],
              modes: tuple[str, ...] = MODES) -> list[ModeScore]:
     hidden = excluded_sources(searcher.conn, queries)
+    renamed = later_names(searcher.conn, queries)
     scores = []
     for mode in modes:
         searcher.search(queries[0].query, mode=mode, limit=DEPTH)  # warm-up: load once
         rrs, r5s, r10s, times = [], [], [], []
-        for q, exclude in zip(queries, hidden, strict=True):
+        for q, exclude, names in zip(queries, hidden, renamed, strict=True):
             started = time.perf_counter()
             answer = searcher.search(q.query, mode=mode, limit=DEPTH,
                                      filters=Filters(exclude_sources=exclude))
             times.append((time.perf_counter() - started) * 1000)
             if answer.mode != mode:
                 raise KenningError(f"{mode} search is not possible here: {answer.notes[0]}")
-            rr, r5, r10 = score_results([r.paths for r in answer.results], q.relevant)
+            rr, r5, r10 = score_results([r.paths for r in answer.results], q.relevant, names)
             rrs.append(rr)
             r5s.append(r5)
             r10s.append(r10)
@@ -175,6 +182,32 @@ def excluded_sources(conn: apsw.Connection, queries: list[Query]) -> list[tuple[
     return [tuple(dict.fromkeys(s for source in q.excluded()
                                 for s in graph.with_merges(source)))
             for q in queries]
+
+
+def later_names(conn: apsw.Connection, queries: list[Query]) -> list[dict[str, str]]:
+    """Per query written from a commit: the names its relevant paths took in the commits
+    after it (each rename followed in commit order), mapped to the path they stand for."""
+    graph = CommitGraph.load(conn)
+    try:
+        renames = [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
+            "SELECT sha, old_path, path FROM commit_files WHERE old_path IS NOT NULL "
+            "AND old_path != path ORDER BY timestamp, sha, path")]
+    except apsw.SQLError:  # no views: nothing is known about renames
+        renames = []
+    out: list[dict[str, str]] = []
+    for q in queries:
+        source = graph.resolve(q.source_commit) if q.source_commit else None
+        later = graph.descendants(source) - {source} if source and renames else set()
+        names = {}
+        for path in q.relevant:
+            current = path
+            for sha, old, new in renames:
+                if sha in later and old == current:
+                    current = new
+            if current != path:
+                names[current] = path
+        out.append(names)
+    return out
 
 
 class CommitGraph:

@@ -210,9 +210,10 @@ def test_a_file_renamed_after_the_source_commit_counts_under_its_new_name(
     update(GitRepo.discover(r.path), db, embed=False)
     conn = apsw.Connection(str(db))
     written = Query("q", "split on tabs", ("src/tabs.py",), source_commit=source)
+    hiding = Query("h", "split on tabs", ("src/tabs.py",), exclude_sources=(source[:12],))
     unanchored = Query("u", "split on tabs", ("src/tabs.py",))
-    assert later_names(conn, [written, unanchored]) == [
-        {"src/parser/fields.py": "src/tabs.py"}, {}]  # both moves; none without a commit
+    moved = {"src/parser/fields.py": "src/tabs.py"}  # both moves, in order
+    assert later_names(conn, [written, hiding, unanchored]) == [moved, moved, {}]
     [found] = evaluate(Searcher(conn), [written], ("lexical",))
     assert found.mrr == 1.0 and found.recall_at_10 == 1.0  # one file, counted once
     assert score_results([["b.py"], ["new.py"]], ("old.py", "x.py"), {"new.py": "old.py"}

@@ -9,9 +9,9 @@ with it the merges that bring it in -- a merge whose merged side (ancestors of
 a non-first parent that are not ancestors of the first parent) contains it --
 because a merge's message (a pull request's title and body) restates the
 commit's subject. A result is relevant when one of its paths is a relevant path,
-or the name a relevant path took later: for a query written from a commit, the
-renames in the commits after it are followed, since the search shows each file
-under the name it has now.
+or the name a relevant path took later: for a query written from a commit (its
+source commit, or else the first commit it excludes), the renames in the commits
+after it are followed, since the search shows each file under the name it has now.
 
 - MRR: mean over queries of 1 / rank of the first relevant result in the top
   10 (0 when there is none).
@@ -185,8 +185,10 @@ def excluded_sources(conn: apsw.Connection, queries: list[Query]) -> list[tuple[
 
 
 def later_names(conn: apsw.Connection, queries: list[Query]) -> list[dict[str, str]]:
-    """Per query written from a commit: the names its relevant paths took in the commits
-    after it (each rename followed in commit order), mapped to the path they stand for."""
+    """Per query written from a commit (its `source_commit`, or else the first commit its
+    `exclude_sources` hide, as older generated sets name it): the names its relevant
+    paths took in the commits after it (each rename followed in commit order), mapped
+    to the path they stand for."""
     graph = CommitGraph.load(conn)
     try:
         renames = [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
@@ -196,7 +198,8 @@ def later_names(conn: apsw.Connection, queries: list[Query]) -> list[dict[str, s
         renames = []
     out: list[dict[str, str]] = []
     for q in queries:
-        source = graph.resolve(q.source_commit) if q.source_commit else None
+        # the commit it was written from: its source commit, else the first commit it hides
+        source = next((sha for sha in map(graph.resolve, q.excluded()) if sha), None)
         later = graph.descendants(source) - {source} if source and renames else set()
         names = {}
         for path in q.relevant:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import apsw
 import numpy as np
@@ -68,31 +69,26 @@ class VectorCache:
 
     def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
-        wanted = list(dict.fromkeys(hashes))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for digest, blob in self.conn.execute(
-                f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})",
-                (model, *chunk),
-            ):
-                vector = np.frombuffer(blob, dtype="<f4")
-                if vector.shape == (DIMENSIONS,):
-                    found[digest] = vector
+        for digest, blob in self._select("text_hash, vector", model, hashes):
+            vector = np.frombuffer(blob, dtype="<f4")
+            if vector.shape == (DIMENSIONS,):
+                found[digest] = vector
         return found
 
     def known(self, model: str, hashes: Iterable[str]) -> set[str]:
         """Which of these texts have a vector of `model` here (the vectors left unread:
         a third of the time of get_many on 100,000 texts)."""
-        found: set[str] = set()
+        return {str(r[0]) for r in self._select("text_hash", model, hashes)}
+
+    def _select(self, columns: str, model: str, hashes: Iterable[str]) -> Iterator[Any]:
+        """`columns` of this model's rows for these text hashes, 500 hashes a statement."""
         wanted = list(dict.fromkeys(hashes))
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(str(r[0]) for r in self.conn.execute(
-                f"SELECT text_hash FROM vectors WHERE model = ? AND text_hash IN ({marks})",
-                (model, *chunk)))
-        return found
+            yield from self.conn.execute(
+                f"SELECT {columns} FROM vectors WHERE model = ? AND text_hash IN ({marks})",
+                (model, *chunk))
 
     def put_many(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
         with self.conn:

@@ -26,8 +26,8 @@ import numpy as np
 
 from kenning.embed.blas import one_blas_thread
 from kenning.embed.model import DIMENSIONS
-from kenning.scry.filters import KINDS, Filters, where
-from kenning.scry.matrix import VectorMatrix, load_matrix, version_of
+from kenning.scry.filters import Filters, where
+from kenning.scry.matrix import VectorMatrix, kind_rows, load_matrix, version_of
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def score(selection: Selection, query: np.ndarray,
         elif selection.keep is None:  # the whole matrix: its rows of these kinds, kept
             rows = m.rows_of(wanted)
         else:
-            rows = np.flatnonzero(np.isin(kinds, [KINDS.index(w) for w in wanted if w in KINDS]))
+            rows = kind_rows(kinds, wanted)
         out[name] = _top(scores, doc_ids, rows, max(limit, RERANK_TOP) if paired else limit)
     return out
 

@@ -13,7 +13,8 @@ use (its per-call HEAD check is part of every figure), it prints in one run:
   p50 <= 40 ms, MCP p50 <= 50 ms);
 - start to first answer: a fresh `kenning mcp` from spawn to its first hybrid answer,
   interleaved with its baseline, a fresh `python` that opens a Searcher and answers the
-  same query (target <= 1 s);
+  same query (target <= 1 s), and with a fresh `python` that only imports the MCP SDK's
+  server (the floor of any server built on the SDK);
 - with --against (another kenning checkout, e.g. main's), the same fresh starts of that
   tree's server interleaved with this one's, and a check that both answer byte-identically;
 - the machine load (`uptime`) before and after, since both cores are shared.
@@ -51,6 +52,8 @@ from kenning.eventlog import database
 from kenning.scry.search import Searcher
 Searcher(database.connect(Path(sys.argv[1]), write=False)).search(sys.argv[2])
 """
+# the floor of any server on the SDK: a fresh python importing what `kenning mcp` uses
+SDK_IMPORT = "import mcp.server.mcpserver"
 
 
 def bind_to_repository(db: Path, repo: Path) -> None:
@@ -126,10 +129,11 @@ async def first_answer(repo: Path, db: Path, root: Path = ROOT) -> tuple[float, 
 def fresh_starts(repo: Path, db: Path, n: int, against: Path | None) -> dict[str, list[float]]:
     """`n` rounds of: the Searcher baseline, this tree's server, the other tree's server."""
     trees = {"": ROOT} if against is None else {"": ROOT, f" ({against})": against.resolve()}
-    starts: dict[str, list[float]] = {"baseline": []}
+    starts: dict[str, list[float]] = {"baseline": [], "sdk import": []}
     texts: dict[str, set[str]] = {}
     for _ in range(n):
         starts["baseline"].append(cold_baseline(db))
+        starts["sdk import"].append(cold_python(SDK_IMPORT))
         for label, root in trees.items():
             initialized, answered, text = asyncio.run(first_answer(repo, db, root))
             starts.setdefault(f"mcp initialize{label}", []).append(initialized)
@@ -142,9 +146,14 @@ def fresh_starts(repo: Path, db: Path, n: int, against: Path | None) -> dict[str
 
 
 def cold_baseline(db: Path) -> float:
+    return cold_python(COLD_BASELINE, str(db), QUERIES[0])
+
+
+def cold_python(code: str, *args: str) -> float:
+    """Milliseconds a fresh `python -c code args` takes."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", COLD_BASELINE, str(db), QUERIES[0]], env=ENV,
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-c", code, *args], env=ENV, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
     return (time.perf_counter() - started) * 1000
 
 
@@ -190,7 +199,10 @@ def main() -> None:
         cold = statistics.median(starts["baseline"])
         print(summary("cold: new process, Searcher", starts["baseline"]))
         for name, ms in starts.items():
-            if name != "baseline":
+            if name == "sdk import":
+                print(summary("cold: python importing the MCP SDK", ms,
+                              "(the floor of any server on the SDK)"))
+            elif name != "baseline":
                 target = (f"{statistics.median(ms) / cold:.2f}x (target <= 1000)"
                           if "answer" in name else "")
                 print(summary(f"cold: {name}", ms, target))

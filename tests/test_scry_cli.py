@@ -148,12 +148,36 @@ def test_no_embed_then_scry(repo: Path, env: dict[str, str], tmp_path: Path) -> 
     (("x", "--until", "2025-13-45"), "there is no month 13"),
     (("x", "--since", "soon"), "cannot read --since 'soon': not a revision of this repository, "
      "and not a date"),
+    (("x", "--path", "/"), "the path '/' is outside the repository at "),
 ])
 def test_bad_input_is_one_line(repo: Path, env: dict[str, str], args: tuple[str, ...],
                                message: str) -> None:
     proc = run("scry", *args, cwd=repo, env=env, code=2)
     assert proc.stderr.startswith("kenning: ") and message in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_paths_are_read_as_git_reads_pathspecs(repo: Path, env: dict[str, str]) -> None:
+    """From a subfolder, --path is relative to it (a file, a folder, "." or a glob); from
+    outside the repository (with --repo), relative to the repository's root."""
+    def paths(*args: str, cwd: Path) -> list[list[str]]:
+        found = json.loads(run("scry", "parse", "--json", *args, cwd=cwd, env=env).stdout)
+        return [r["paths"] for r in found["results"]]
+
+    src = repo / "src"
+    for here, there in ((("--path", "src/parser.py"), ("--path", "parser.py")),
+                        (("--path", "src"), ("--path", ".")),
+                        (("--path", "src/*.py"), ("--path", "*.py"))):
+        expected = paths(*here, cwd=repo)
+        assert expected and all(any(p.startswith("src/") for p in hit) for hit in expected)
+        assert paths(*there, cwd=src) == expected
+        assert paths(*here, "--repo", str(repo), cwd=repo.parent) == expected
+    assert paths("--path", str(src / "parser.py"), cwd=src) == \
+        paths("--path", "src/parser.py", cwd=repo)
+    # a folder (no glob) narrows exact lookups as it narrows a search
+    listed = run("query", "definitions", "parse", "--path", ".", cwd=src, env=env).stdout
+    assert listed.startswith("src/parser.py:1") and \
+        listed == run("query", "definitions", "parse", "--path", "src/*", cwd=repo, env=env).stdout
 
 
 def test_long_query_and_query_syntax_from_the_shell(repo: Path, env: dict[str, str]) -> None:

@@ -421,7 +421,7 @@ class Kenning:
         filters = Filters(types=tuple(types),
                           since=as_time(self.repo, since, end=False, option="--since"),
                           until=as_time(self.repo, until, end=True, option="--until"),
-                          author=author, path=path)
+                          author=author, path=self.repo_path(path) if path else None)
         return self.searcher().search(query, mode=mode, filters=filters, limit=limit,
                                       per_file=per_file)
 
@@ -432,30 +432,41 @@ class Kenning:
         return file_report(self._read(), self.repo_path(path), limit=limit)
 
     def repo_path(self, given: str) -> str:
-        """A path as git spells it (repository-relative, forward slashes), from a path
-        relative to the current directory, absolute, or already repository-relative."""
-        candidate = Path(given)
-        if self.root is not None:
-            absolute = candidate if candidate.is_absolute() else Path.cwd() / candidate
-            try:
-                return absolute.resolve().relative_to(self.root.resolve()).as_posix()
-            except ValueError:
-                pass
-        return given.strip().removeprefix("./")
+        """A path (or glob) as git spells it: repository-relative, forward slashes. A
+        relative path is relative to the current directory when that lies in the
+        repository (as git reads pathspecs), else to the repository's root; an absolute
+        one must lie in the repository."""
+        candidate = Path(given.strip())
+        if self.root is None:
+            return given.strip().removeprefix("./")
+        root = self.root.resolve()
+        if candidate.is_absolute():
+            absolute = candidate
+        elif Path.cwd().resolve().is_relative_to(root):
+            absolute = Path.cwd() / candidate
+        else:
+            absolute = root / candidate
+        try:
+            return absolute.resolve().relative_to(root).as_posix()
+        except ValueError:
+            raise KenningError(f"the path {given!r} is outside the repository at "
+                               f"{self.root}") from None
 
     def definitions(self, name: str, *, path: str | None = None,
                     limit: int | None = None) -> list[Definition]:
         """Where a function, type, field or constant called `name` is defined."""
         from kenning.scry.code_lookup import definitions
 
-        return definitions(self._read(), name, path=path, limit=limit)
+        return definitions(self._read(), name, path=self.repo_path(path) if path else None,
+                           limit=limit)
 
     def callers(self, name: str, *, path: str | None = None,
                 limit: int | None = None) -> list[Call]:
         """Every call site of `name`, with its calling function."""
         from kenning.scry.code_lookup import callers
 
-        return callers(self._read(), name, path=path, limit=limit)
+        return callers(self._read(), name, path=self.repo_path(path) if path else None,
+                       limit=limit)
 
     def recent(self, *, since: str | None = None, until: str | None = None,
                path: str | None = None, limit: int = 10) -> Recent:

@@ -106,8 +106,9 @@ def decision_impact_command(
                       f"({', '.join(c['files'])})", markup=False)
 
 
-PathOption = typer.Option(None, "--path", metavar="GLOB",
-                          help="Only files matching this glob, e.g. 'lib/*'.")
+PathOption = typer.Option(None, "--path", metavar="PATH",
+                          help="Only this file, folder or glob, e.g. 'lib/*' (relative to "
+                          "the current directory, as git reads paths).")
 
 
 @query_app.command("definitions", cls=Command)

@@ -54,9 +54,10 @@ def scry_command(
                               "end of a YYYY[-MM[-DD]]; a tag or commit: its time)."),
     author: str = typer.Option(None, "--author", metavar="NAME",
                                help="Only commits whose author name contains NAME."),
-    path: str = typer.Option(None, "--path", metavar="GLOB",
-                             help="Only results concerning a matching path (a folder, a file "
-                             "or a glob such as 'src/*.py')."),
+    path: str = typer.Option(None, "--path", metavar="PATH",
+                             help="Only results concerning a matching path: a folder, a file "
+                             "or a glob such as 'src/*.py' (relative to the current "
+                             "directory, as git reads paths)."),
     limit: int = typer.Option(10, "--limit", metavar="N", help="How many results."),
     per_file: int = typer.Option(
         1, "--per-file", metavar="N",

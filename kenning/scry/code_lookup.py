@@ -13,6 +13,7 @@ import apsw
 
 from kenning.errors import KenningError
 from kenning.materialize.views.code import callee_name, dotted
+from kenning.scry.filters import path_condition
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,10 @@ def _require(conn: apsw.Connection, table: str) -> None:
 
 
 def _where_path(path: str | None) -> tuple[str, list[Any]]:
-    return (" AND path GLOB ?", [path]) if path else ("", [])
+    if not path:
+        return "", []
+    sql, params = path_condition("path", path)
+    return f" AND {sql}", params
 
 
 def definitions(conn: apsw.Connection, name: str, *, path: str | None = None,

@@ -78,8 +78,8 @@ def where(conn: apsw.Connection, filters: Filters) -> tuple[str, list[Any]]:
         clauses.append("instr(lower(coalesce(d.author, '')), lower(?)) > 0")
         params.append(filters.author)
     if filters.path:
-        sql, values = _path_condition(filters.path)
-        clauses.append(sql)
+        sql, values = path_condition("p.value", filters.path)
+        clauses.append(f"EXISTS (SELECT 1 FROM json_each(d.paths) p WHERE {sql})")
         params.extend(values)
     if filters.exclude_sources:
         clauses.append(f"d.source NOT IN ({','.join('?' * len(filters.exclude_sources))})")
@@ -108,11 +108,15 @@ def _split_types(conn: apsw.Connection, types: tuple[str, ...]) -> tuple[list[st
     return sorted(set(kinds)), sorted(set(exact))
 
 
-def _path_condition(pattern: str) -> tuple[str, list[Any]]:
-    """A glob when it has glob characters; else the path itself or a folder holding it."""
+def path_condition(column: str, pattern: str) -> tuple[str, list[Any]]:
+    """`(sql, params)` matching the repository path in `column`: a glob when `pattern`
+    has glob characters; else the path itself or a folder holding it ("." is the whole
+    repository). Every `--path` option means the same through this one function."""
     pattern = pattern.strip().removeprefix("./")
     if _GLOB_CHARS & set(pattern):
-        return ("EXISTS (SELECT 1 FROM json_each(d.paths) p WHERE p.value GLOB ?)", [pattern])
+        return f"{column} GLOB ?", [pattern]
     folder = pattern.rstrip("/")
-    return ("EXISTS (SELECT 1 FROM json_each(d.paths) p WHERE p.value = ? OR "
-            "substr(p.value, 1, ?) = ?)", [folder, len(folder) + 1, folder + "/"])
+    if folder in ("", "."):
+        return "1", []
+    return (f"({column} = ? OR substr({column}, 1, ?) = ?)",
+            [folder, len(folder) + 1, folder + "/"])

@@ -86,6 +86,33 @@ def test_the_lock_says_whether_a_fill_runs(reranked: Path) -> None:
     assert not fill.running(reranked)
 
 
+def test_fills_of_two_databases_take_turns(reranked: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """One fill per user embeds at a time (they share the cores and the vector cache): a
+    fill that finds another's turn taken says so and waits for it, then does its work."""
+    import threading
+
+    from kenning.progress import Silent
+
+    use_cache(monkeypatch, tmp_path / "turns.sqlite")
+    todo = len(missing_now(reranked))
+    waiting = threading.Event()
+
+    class Watch(Silent):
+        def note(self, message: str) -> None:
+            assert "waiting for another database" in message
+            waiting.set()
+
+    made: list[int] = []
+    with fill._turn(None):  # another database's fill has the turn
+        worker = threading.Thread(target=lambda: made.append(fill.fill(reranked, Watch())))
+        worker.start()
+        assert waiting.wait(timeout=300)  # a bound against a hang, not a timing assertion
+        assert len(missing_now(reranked)) == todo and made == []
+    worker.join(timeout=300)
+    assert made == [todo] and missing_now(reranked) == []
+
+
 def test_scrape_makes_the_vectors_in_the_background_and_says_so(
         history_repo: Path, tmp_path: Path, kenning: Runner,
         monkeypatch: pytest.MonkeyPatch) -> None:

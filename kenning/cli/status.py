@@ -46,7 +46,8 @@ def status_command(
         reason = f": {state['reason']}" if state["reason"] else ""
         out.print(f"{name:<12} {state['state']}{reason}", markup=False)
     if info.rerank.get("missing"):
-        doing = ("being made in the background" if info.rerank["filling"] else
+        doing = ("being made in the background (or waiting for another database's fill)"
+                 if info.rerank["filling"] else
                  "each question makes its candidates' (`kenning materialize` starts the "
                  "background fill)")
         out.print(f"re-ranking   {info.rerank['missing']} {info.rerank['model']} vectors not "

@@ -9,8 +9,11 @@ vector the cache lacks, the very text a question would embed, with the same enco
 (rerank.py), so no answer changes: they only come sooner.
 
 One fill per database at a time (a lock file in the user cache): a second one waits for
-the first, then embeds only what is still missing (what a scrape added meanwhile). A
-killed fill loses its chunk in flight; the cache is never wrong, only incomplete.
+the first, then embeds only what is still missing (what a scrape added meanwhile). And
+one fill per user embeds at a time: fills of several databases (a user scraping one
+repository after another) would share the same cores and write the same vector cache,
+each holding its model in memory; they take turns instead. A killed fill loses its
+chunk in flight; the cache is never wrong, only incomplete.
 
     python -m kenning.embed.fill DATABASE      # the same, in the foreground
 """
@@ -68,7 +71,7 @@ def fill(db_path: Path, progress: Progress | None = None) -> int:
     from kenning.embed.rerank import texts_of
     from kenning.eventlog import database
 
-    with _locked(db_path, wait=True):
+    with _locked(db_path, wait=True), _turn(progress):
         conn = database.connect(db_path, write=False)
         try:
             model = reranker(conn)
@@ -97,7 +100,7 @@ def start(db_path: Path) -> int | None:
 
 
 def running(db_path: Path) -> bool:
-    """Whether a fill of this database is running now."""
+    """Whether a fill of this database is running now (or waiting for its turn)."""
     with _locked(db_path, wait=False) as got:
         return not got
 
@@ -105,8 +108,31 @@ def running(db_path: Path) -> bool:
 @contextlib.contextmanager
 def _locked(db_path: Path, *, wait: bool) -> Iterator[bool]:
     """Hold the database's fill lock while the block runs; False when `wait` is off and
-    another process holds it. (No lock where there is no fcntl: fills may overlap, which
-    costs work, not correctness.)"""
+    another process holds it."""
+    key = hashlib.sha256(str(db_path.resolve()).encode()).hexdigest()[:16]
+    with _flock(f"{key}.lock", wait=wait) as got:
+        yield got
+
+
+@contextlib.contextmanager
+def _turn(progress: Progress | None) -> Iterator[None]:
+    """Hold the user's one embedding turn while the block runs, saying so when it has
+    to wait for another database's fill."""
+    with _flock("turn.lock", wait=False) as got:
+        if got:
+            yield
+            return
+    if progress is not None:
+        progress.note("waiting for another database's re-ranking vectors to be made first")
+    with _flock("turn.lock", wait=True):
+        yield
+
+
+@contextlib.contextmanager
+def _flock(name: str, *, wait: bool) -> Iterator[bool]:
+    """Hold the lock file `name` in the user cache; False when `wait` is off and another
+    process holds it. (No lock where there is no fcntl: fills may overlap, which costs
+    work, not correctness.)"""
     try:
         import fcntl
     except ImportError:
@@ -114,8 +140,7 @@ def _locked(db_path: Path, *, wait: bool) -> Iterator[bool]:
         return
     from kenning.embed.cache import user_cache_dir
 
-    key = hashlib.sha256(str(db_path.resolve()).encode()).hexdigest()[:16]
-    path = user_cache_dir() / "fill" / f"{key}.lock"
+    path = user_cache_dir() / "fill" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         try:
@@ -147,12 +172,23 @@ def main(argv: list[str]) -> int:
         return 2
     _lowest_priority()
     try:
-        done = fill(Path(argv[0]))
+        done = fill(Path(argv[0]), progress=_NotesToStderr())
     except (KenningError, apsw.Error, OSError) as exc:
         print(f"kenning: {exc}", file=sys.stderr)
         return 1
     print(f"{done} re-ranking vectors made")
     return 0
+
+
+class _NotesToStderr:
+    """The foreground fill's only progress: what it waits for."""
+
+    def start(self, stage: str, total: int | None) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def finish(self) -> None: ...
+
+    def note(self, message: str) -> None:
+        print(f"kenning: {message}", file=sys.stderr, flush=True)
 
 
 def _lowest_priority() -> None:

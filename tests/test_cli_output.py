@@ -94,3 +94,31 @@ def test_shorten_cuts_at_a_word_and_says_so() -> None:
                    for line in lines)
         assert all(len(line) <= width or "a/very/long/path.py:12" in line for line in lines)
         assert lines[-1].endswith(" word…")  # the snippet gave way, at a whole word
+
+
+@pytest.mark.parametrize("args, message, help_of", [
+    (("scrap",), "no such command 'scrap'. Did you mean 'scrape', 'scry'?", "kenning"),
+    (("query", "nope"), "no such command 'nope'", "kenning query"),
+    (("scry", "x", "--limit", "ten"), "invalid value for '--limit': 'ten' is not a valid int",
+     "kenning scry"),
+    (("scry", "x", "--limt", "3"), "no such option: --limt (Possible options: --limit)",
+     "kenning scry"),
+    (("query", "definitions"), "missing argument 'name'", "kenning query definitions"),
+])
+def test_usage_errors_are_one_line_with_where_to_read_more(
+        kenning: Runner, tmp_path: Path, args: tuple[str, ...], message: str,
+        help_of: str) -> None:
+    proc = kenning(*args, cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.count("\n") == 1
+    # the help to read is the mistyped command's (`python -m kenning ...` when run so)
+    assert proc.stderr.startswith(f"kenning: {message} (see `")
+    assert proc.stderr.endswith(f"{help_of} -h`)\n")
+
+
+def test_a_command_alone_shows_its_help_and_help_exits_0(kenning: Runner,
+                                                         tmp_path: Path) -> None:
+    alone = kenning("query", cwd=tmp_path, check=False)
+    assert alone.returncode == 2 and "Usage: " in alone.stderr
+    asked = kenning("query", "-h", cwd=tmp_path)
+    assert asked.stdout == alone.stderr
+    assert kenning("--version", cwd=tmp_path).stdout.startswith("kenning ")

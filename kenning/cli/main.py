@@ -8,6 +8,9 @@ import traceback
 
 import typer
 
+# typer's own copy of click, whose exceptions reach main() once typer stops handling them
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
 from kenning.cli.digest import digest_command
 from kenning.cli.eval import eval_command
 from kenning.cli.export import export_command
@@ -86,11 +89,19 @@ def main() -> None:
         if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # nohup
             signal.signal(number, _interrupt)
     try:
-        app()
+        code = app(standalone_mode=False)  # usage errors reach the boundary below
+    except NoArgsIsHelpError as exc:  # `kenning` or `kenning query` alone: the help
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ClickException as exc:  # click's usage block and error line, made one line
+        where = exc.ctx.command_path if isinstance(exc, UsageError) and exc.ctx else "kenning"
+        message = exc.format_message().rstrip(".")
+        sys.stderr.write(f"kenning: {message[:1].lower()}{message[1:]} (see `{where} -h`)\n")
+        sys.exit(exc.exit_code)
     except KenningError as exc:
         sys.stderr.write(f"kenning: {exc.message}\n")
         sys.exit(exc.exit_code)
-    except (_Interrupted, KeyboardInterrupt) as exc:
+    except (_Interrupted, KeyboardInterrupt, typer.Abort) as exc:
         sys.stderr.write("kenning: interrupted; the step that was running was rolled back "
                          "(finished steps and cached vectors are kept)\n")
         sys.exit(128 + exc.signum if isinstance(exc, _Interrupted) else 130)
@@ -105,6 +116,7 @@ def main() -> None:
         sys.stderr.write(f"kenning: internal error: {type(exc).__name__}: {exc} "
                          f"(details in {log})\n")
         sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n) comes back as n
 
 
 def _write_crash_log() -> str:

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 
 import apsw
 
+from kenning.progress import Silent
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -180,12 +182,8 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-class _NotesToStderr:
+class _NotesToStderr(Silent):
     """The foreground fill's only progress: what it waits for."""
-
-    def start(self, stage: str, total: int | None) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def finish(self) -> None: ...
 
     def note(self, message: str) -> None:
         print(f"kenning: {message}", file=sys.stderr, flush=True)

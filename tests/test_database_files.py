@@ -168,7 +168,7 @@ def test_the_command_line_says_disk_full_in_one_line(monkeypatch: pytest.MonkeyP
     is known (outside a transaction)."""
     from kenning.cli import main
 
-    def full() -> None:
+    def full(**options: object) -> None:
         raise apsw.FullError("database or disk is full")
 
     monkeypatch.setattr(main, "app", full)

@@ -149,6 +149,9 @@ def test_no_embed_then_scry(repo: Path, env: dict[str, str], tmp_path: Path) -> 
     (("x", "--since", "soon"), "cannot read --since 'soon': not a revision of this repository, "
      "and not a date"),
     (("x", "--path", "/"), "the path '/' is outside the repository at "),
+    (("x", "--author", " "), "--author needs a name"),
+    (("x", "--path", ""), "the path is empty"),
+    (("--file", " "), "the path is empty"),
 ])
 def test_bad_input_is_one_line(repo: Path, env: dict[str, str], args: tuple[str, ...],
                                message: str) -> None:

@@ -421,7 +421,7 @@ class Kenning:
         filters = Filters(types=tuple(types),
                           since=as_time(self.repo, since, end=False, option="--since"),
                           until=as_time(self.repo, until, end=True, option="--until"),
-                          author=author, path=self.repo_path(path) if path else None)
+                          author=author, path=self._path_filter(path))
         return self.searcher().search(query, mode=mode, filters=filters, limit=limit,
                                       per_file=per_file)
 
@@ -436,6 +436,8 @@ class Kenning:
         relative path is relative to the current directory when that lies in the
         repository (as git reads pathspecs), else to the repository's root; an absolute
         one must lie in the repository."""
+        if not given.strip():
+            raise KenningError("the path is empty; give a file, a folder or a glob")
         candidate = Path(given.strip())
         if self.root is None:
             return given.strip().removeprefix("./")
@@ -452,21 +454,22 @@ class Kenning:
             raise KenningError(f"the path {given!r} is outside the repository at "
                                f"{self.root}") from None
 
+    def _path_filter(self, path: str | None) -> str | None:
+        return None if path is None else self.repo_path(path)
+
     def definitions(self, name: str, *, path: str | None = None,
                     limit: int | None = None) -> list[Definition]:
         """Where a function, type, field or constant called `name` is defined."""
         from kenning.scry.code_lookup import definitions
 
-        return definitions(self._read(), name, path=self.repo_path(path) if path else None,
-                           limit=limit)
+        return definitions(self._read(), name, path=self._path_filter(path), limit=limit)
 
     def callers(self, name: str, *, path: str | None = None,
                 limit: int | None = None) -> list[Call]:
         """Every call site of `name`, with its calling function."""
         from kenning.scry.code_lookup import callers
 
-        return callers(self._read(), name, path=self.repo_path(path) if path else None,
-                       limit=limit)
+        return callers(self._read(), name, path=self._path_filter(path), limit=limit)
 
     def recent(self, *, since: str | None = None, until: str | None = None,
                path: str | None = None, limit: int = 10) -> Recent:
@@ -478,7 +481,7 @@ class Kenning:
         return recent(self._read(),
                       since=as_time(self.repo, since, end=False, option="--since"),
                       until=as_time(self.repo, until, end=True, option="--until"),
-                      path=self.repo_path(path) if path else None, limit=limit)
+                      path=self._path_filter(path), limit=limit)
 
     def show(self, ref: str) -> Shown:
         """One commit by a prefix of its sha, or one decision (any session item, or code

@@ -74,7 +74,9 @@ def where(conn: apsw.Connection, filters: Filters) -> tuple[str, list[Any]]:
     if filters.until is not None:
         clauses.append("d.timestamp <= ?")
         params.append(_time_bound(filters.until, "--until", end=True))
-    if filters.author:
+    if filters.author is not None:
+        if not filters.author.strip():
+            raise KenningError("--author needs a name (or a part of one)")
         clauses.append("instr(lower(coalesce(d.author, '')), lower(?)) > 0")
         params.append(filters.author)
     if filters.path:

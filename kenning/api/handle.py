@@ -436,18 +436,15 @@ class Kenning:
         relative path is relative to the current directory when that lies in the
         repository (as git reads pathspecs), else to the repository's root; an absolute
         one must lie in the repository."""
-        if not given.strip():
+        text = given.strip()
+        if not text:
             raise KenningError("the path is empty; give a file, a folder or a glob")
-        candidate = Path(given.strip())
         if self.root is None:
-            return given.strip().removeprefix("./")
+            return text.removeprefix("./")
         root = self.root.resolve()
-        if candidate.is_absolute():
-            absolute = candidate
-        elif Path.cwd().resolve().is_relative_to(root):
-            absolute = Path.cwd() / candidate
-        else:
-            absolute = root / candidate
+        cwd = Path.cwd()
+        base = cwd if cwd.resolve().is_relative_to(root) else root  # absolute: ignored
+        absolute = base / text
         try:
             return absolute.resolve().relative_to(root).as_posix()
         except ValueError:

@@ -35,6 +35,13 @@ _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _prctl = ctypes.CDLL(None, use_errno=True).prctl if LINUX else None
 
 
+def this_kenning(module: str, *args: str) -> list[str]:
+    """The command line that runs `module` of this kenning in a child python. `-P`: a
+    `kenning` folder in the child's current directory (a clone of kenning itself) must
+    not shadow the installed one, which `python -m` would otherwise import first."""
+    return [sys.executable, "-P", "-m", module, *args]
+
+
 def die_with_parent() -> None:
     """In a new child (a pool worker's start, or `preexec_fn` before git runs): the
     kernel sends it SIGKILL when its parent ends. Linux only; elsewhere nothing."""

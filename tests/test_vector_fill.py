@@ -146,6 +146,28 @@ def test_scrape_makes_the_vectors_in_the_background_and_says_so(
         "missing"] == 0
 
 
+def test_a_background_fill_runs_this_kenning_wherever_it_is_started(
+        reranked: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started from a clone of kenning (a `kenning` package in the current directory),
+    the detached fill still runs the kenning that started it, not the clone's."""
+    shadow = tmp_path / "clone"
+    (shadow / "kenning").mkdir(parents=True)
+    marker = tmp_path / "the clone's kenning ran"
+    (shadow / "kenning" / "__init__.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nraise SystemExit(3)\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no other test's vectors
+    monkeypatch.setenv(fill.NO_BACKGROUND_ENV, "")
+    monkeypatch.chdir(shadow)
+    assert missing_now(reranked)
+    pid = fill.start(reranked)
+    assert pid is not None
+    deadline = time.monotonic() + 300  # a bound against a hang, not a timing assertion
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not marker.exists()
+    assert missing_now(reranked) == []
+
+
 def test_a_fill_runs_only_when_no_one_else_wants_the_cpu(tmp_path: Path,
                                                           kenning: Runner) -> None:
     """SCHED_IDLE, and the lowest weight for its session's autogroup: without the latter a

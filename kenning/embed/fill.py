@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import apsw
 
+from kenning.processes import this_kenning
 from kenning.progress import Silent
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def start(db_path: Path) -> int | None:
     if os.environ.get(NO_BACKGROUND_ENV, "") not in ("", "0"):
         return None
     child = subprocess.Popen(  # its own session: it outlives the command that started it
-        [sys.executable, "-m", "kenning.embed.fill", str(db_path.resolve())],
+        this_kenning("kenning.embed.fill", str(db_path.resolve())),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True, close_fds=True)
     return child.pid

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import IO
+
+from kenning.processes import this_kenning
 
 STOP_WAIT_SECONDS = 5.0
 
@@ -35,8 +36,7 @@ class EmbeddingCatchUp:
     def start(self) -> None:
         """Start (or restart) catching up."""
         self.stop()
-        args = [sys.executable, "-m", "kenning", "materialize", "embeddings",
-                "--db", str(self.db_path)]
+        args = this_kenning("kenning", "materialize", "embeddings", "--db", str(self.db_path))
         if self.root is not None:
             args += ["--repo", str(self.root)]
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in _reap)

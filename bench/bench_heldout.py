@@ -8,7 +8,8 @@ scores the same questions, modes and database three ways: nothing hidden (the
 commit answers its own subject), only the source commit hidden (the rule
 before merges were added), and the commit with its merges hidden (what
 `kenning eval` reports). Each line: MRR and Recall@10 per mode, and the paired
-bootstrap 95% interval of hybrid - lexical.
+bootstrap 95% interval of hybrid - lexical. A last line gives the ceiling of choosing
+modes: every question answered by the mode that ranks it best.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kenning.scry.evaluate import (
     excluded_sources,
     later_names,
     load_queryset,
+    paired_bootstrap,
     score_results,
 )
 from kenning.scry.filters import Filters
@@ -75,6 +77,16 @@ def main() -> None:
         cells = "  ".join(f"{s.mode} {s.mrr:.3f}/{s.recall_at_10:.3f}" for s in scores)
         print(f"  {name:<29} MRR/R@10  {cells}  hybrid-lexical {d.difference:+.3f} "
               f"[{d.low:+.3f}, {d.high:+.3f}]")
+    # the ceiling of choosing a mode: each question answered by whichever mode ranks it
+    # best (an oracle no router can beat; fusion can, only where it ranks a file above
+    # where either arm does)
+    by_mode = {s.mode: s.reciprocal_ranks for s in scores}
+    best = [max(ranks) for ranks in zip(*by_mode.values(), strict=True)]
+    gain, low, high = paired_bootstrap(by_mode["lexical"], best)
+    above = sum(1 for h, lx, sm in zip(by_mode["hybrid"], by_mode["lexical"], by_mode["semantic"],
+                                     strict=True) if h > max(lx, sm))
+    print(f"  best mode per question        MRR {sum(best) / len(best):.3f}  best-lexical "
+          f"{gain:+.3f} [{low:+.3f}, {high:+.3f}]; hybrid above both arms on {above} questions")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,29 @@ def test_onnx_encoder_gives_a_text_the_same_bytes_alone_or_in_any_batch() -> Non
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
 
 
+def test_onnx_encoder_batches_hold_a_bounded_number_of_tokens() -> None:
+    """32 texts of 256 tokens in one batch kept ~0.8 GB of attention buffers alive for
+    a whole fill: long texts run a few at a time, short ones 32 at a time, and the
+    vectors are the bytes they would be alone."""
+    from kenning.embed.onnx_encoder import TOKENS_PER_BATCH
+
+    texts = [f"word{i} " * 300 for i in range(12)] + [f"fix {i}" for i in range(40)]
+    encoder = OnnxEncoder(workers=1)
+    shapes: list[tuple[int, int]] = []
+    run = encoder.session.run
+
+    def watched(names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        shapes.append(feeds["input_ids"].shape)
+        return run(names, feeds)
+
+    encoder.session.run = watched  # type: ignore[method-assign]
+    together = encoder.encode(texts)
+    assert max(rows * length for rows, length in shapes) <= TOKENS_PER_BATCH
+    assert (TOKENS_PER_BATCH // 256, 256) in shapes and (32, 4) in shapes
+    alone = OnnxEncoder(workers=1)
+    assert np.array_equal(together, np.stack([alone.encode([t])[0] for t in texts]))
+
+
 def test_numpy_encoder_gives_sentence_transformers_vectors(reference: np.ndarray) -> None:
     ours = NumpyEncoder().encode(TEXTS[:8])  # the query encoder: a few texts are enough
     assert ours.shape == (8, DIMENSIONS) and ours.dtype == np.float32

@@ -105,7 +105,7 @@ def test_onnx_encoder_gives_a_text_the_same_bytes_alone_or_in_any_batch() -> Non
 
 
 def test_onnx_encoder_batches_hold_a_bounded_number_of_tokens() -> None:
-    """32 texts of 256 tokens in one batch kept ~0.8 GB of attention buffers alive for
+    """32 texts of 256 tokens in one batch kept ~0.9 GB of attention buffers alive for
     a whole fill: long texts run a few at a time, short ones 32 at a time, and the
     vectors are the bytes they would be alone."""
     from kenning.embed.onnx_encoder import TOKENS_PER_BATCH

@@ -26,15 +26,10 @@ from pathlib import Path
 
 
 def child(db: Path, limit: int, fixed: bool) -> None:
-    import apsw
-
+    from bench.bench_embed import database_texts
     from kenning.embed.onnx_encoder import OnnxEncoder
 
-    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
-    texts = sorted({str(r[0]) for r in conn.execute(
-        "SELECT body FROM documents WHERE trim(body) != ''")})
-    if limit:
-        texts = texts[::max(1, len(texts) // limit)][:limit]
+    texts = database_texts(db, limit)
     encoder = OnnxEncoder()
     if fixed:
         encoder.batch_for = lambda length: encoder.batch_size  # type: ignore[method-assign]

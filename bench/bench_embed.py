@@ -63,12 +63,18 @@ def spread(times: list[float]) -> str:
     return f"median {statistics.median(times):7.2f} s  (min {min(times):.2f}, max {max(times):.2f})"
 
 
-def throughput(args: argparse.Namespace) -> None:
-    conn = apsw.Connection(str(args.db))
+def database_texts(db: Path, limit: int = 0) -> list[str]:
+    """The distinct document bodies of a scraped database (what a bulk run embeds), or
+    `limit` of them spread evenly over their sorted order."""
+    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
     texts = sorted({str(r[0]) for r in conn.execute(
         "SELECT body FROM documents WHERE trim(body) != ''")})
-    if args.limit:
-        texts = texts[::max(1, len(texts) // args.limit)][:args.limit]
+    conn.close()
+    return texts[::max(1, len(texts) // limit)][:limit] if limit else texts
+
+
+def throughput(args: argparse.Namespace) -> None:
+    texts = database_texts(args.db, args.limit)
     from kenning.embed.cache import VectorCache
     from kenning.embed.encode import embed_texts
     from kenning.embed.onnx_encoder import OnnxEncoder
